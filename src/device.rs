@@ -1,0 +1,68 @@
+//! The kernel-device abstraction: what a backend must provide.
+//!
+//! An [`ExactNeuron`](crate::ExactNeuron) holds its state in the buffers of
+//! a [`KernelDevice`] and asks the device to run the three operations. The
+//! crate ships two devices, [`Cpu`](crate::Cpu) and [`Cuda`](crate::Cuda);
+//! the test suite adds a third that executes the PTX text in an interpreter.
+//! Devices that run the PTX kernels build each launch with
+//! [`LaunchPlan`](crate::launch::LaunchPlan), so they share the host's grid
+//! arithmetic and argument order.
+
+use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
+use crate::error::Result;
+
+/// A place where neuron state lives and the kernels run.
+///
+/// Every method that takes a buffer and a slice checks that their lengths
+/// agree and returns an error (never panics) when they don't.
+pub trait KernelDevice {
+    /// An owned buffer of `T` on the device.
+    type Buffer<T: Element>;
+
+    /// A borrowed input of `T` that a caller hands to `forward`.
+    type Slice<'a, T: Element>: ?Sized
+    where
+        T: 'a;
+
+    /// Allocates `len` elements, all zero bits.
+    fn alloc_zeroed<T: Element>(&self, len: usize) -> Result<Self::Buffer<T>>;
+
+    /// Sets every element of `buf` to zero bits.
+    fn zero<T: Element>(&self, buf: &mut Self::Buffer<T>) -> Result<()>;
+
+    /// The number of elements of a buffer.
+    fn buffer_len<T: Element>(buf: &Self::Buffer<T>) -> usize;
+
+    /// The number of elements of an input.
+    fn slice_len<T: Element>(slice: &Self::Slice<'_, T>) -> usize;
+
+    /// Copies host bytes into a byte buffer of the same length.
+    fn upload(&self, src: &[u8], dst: &mut Self::Buffer<u8>) -> Result<()>;
+
+    /// Copies a byte buffer into host bytes of the same length; the bytes
+    /// are final when this returns.
+    fn download(&self, src: &Self::Buffer<u8>, dst: &mut [u8]) -> Result<()>;
+
+    /// `spikes[i] = inputs[i] > 0`.
+    fn threshold<T: ThresholdInput>(
+        &self,
+        inputs: &Self::Slice<'_, T>,
+        spikes: &mut Self::Buffer<u8>,
+    ) -> Result<()>;
+
+    /// `spikes[i] = values[i] != 0`.
+    fn overrides<T: OverrideValue>(
+        &self,
+        values: &Self::Slice<'_, T>,
+        spikes: &mut Self::Buffer<u8>,
+    ) -> Result<()>;
+
+    /// `out[i] = if spikes[i] != 0 { thresh } else { rest }`.
+    fn voltage<T: VoltageElement>(
+        &self,
+        spikes: &Self::Buffer<u8>,
+        rest: T,
+        thresh: T,
+        out: &mut Self::Buffer<T>,
+    ) -> Result<()>;
+}

@@ -1,0 +1,299 @@
+//! `ExactNeuron`: the neuron group, generic over where it runs.
+
+use std::fmt;
+
+use crate::device::KernelDevice;
+use crate::dtype::{OverrideValue, ThresholdInput, VoltageElement};
+use crate::error::{Error, Result};
+use crate::params::{check_positive, NeuronParams};
+use crate::pyrepr::float_repr;
+use crate::shape::BatchShape;
+use crate::views::{Slot, ViewSlots};
+
+/// A group of exact neurons: they spike where their input is positive (or
+/// where an override says so), and their membrane voltage (`thresh_v` where
+/// they spiked, else `rest_v`) and refractory time (zero) are derived from
+/// the spikes, lazily.
+///
+/// The state is one spike byte (0 or 1) per neuron and sample, laid out as
+/// [`batched_shape`](Self::batched_shape). `D` is where it lives and the
+/// kernels run: [`Cpu`](crate::Cpu) or [`Cuda`](crate::Cuda).
+///
+/// ```
+/// use exact_neuron::{CpuNeuron, NeuronParams};
+///
+/// let params = NeuronParams::new([3], 1.0, -60.0, -50.0).with_batch_size(2);
+/// let mut neuron = CpuNeuron::cpu(&params)?;
+/// let spikes = neuron.forward::<f32>(&[1.0, -1.0, f32::NAN, 0.0, -0.0, f32::INFINITY])?;
+/// assert_eq!(spikes, &[1, 0, 0, 0, 0, 1]);
+/// assert_eq!(neuron.voltage::<f32>()?, &[-50.0, -60.0, -60.0, -60.0, -60.0, -50.0]);
+/// assert_eq!(neuron.to_string(), "ExactNeuron(shape=(3,), batchsz=2, dt=1.0)");
+/// # Ok::<(), exact_neuron::Error>(())
+/// ```
+pub struct ExactNeuron<D: KernelDevice> {
+    device: D,
+    shape: BatchShape,
+    step_time: f64,
+    rest_v: f64,
+    thresh_v: f64,
+    spikes: D::Buffer<u8>,
+    /// Bumped on every change of the spikes; a view is fresh when it was
+    /// computed at the current generation.
+    generation: u64,
+    voltage: ViewSlots<D>,
+    refrac: ViewSlots<D>,
+}
+
+impl<D: KernelDevice> ExactNeuron<D> {
+    /// A neuron group on `device`, all spikes clear. The parameters are
+    /// validated first, in inferno's order and with its texts.
+    pub fn with_device(device: D, params: &NeuronParams) -> Result<Self> {
+        let shape = params.validate()?;
+        let spikes = device.alloc_zeroed::<u8>(shape.len())?;
+        Ok(ExactNeuron {
+            device,
+            shape,
+            step_time: params.step_time,
+            rest_v: params.rest_v,
+            thresh_v: params.thresh_v,
+            spikes,
+            generation: 0,
+            voltage: ViewSlots::default(),
+            refrac: ViewSlots::default(),
+        })
+    }
+
+    /// The device the state lives on.
+    pub fn device(&self) -> &D {
+        &self.device
+    }
+
+    /// The validated shape and batch size.
+    pub fn batch_shape(&self) -> &BatchShape {
+        &self.shape
+    }
+
+    /// Shape of the group (without the batch dimension).
+    pub fn shape(&self) -> &[usize] {
+        self.shape.shape()
+    }
+
+    /// Number of neurons, `prod(shape)`.
+    pub fn count(&self) -> usize {
+        self.shape.count()
+    }
+
+    /// Number of samples simulated at once.
+    pub fn batch_size(&self) -> usize {
+        self.shape.batch_size()
+    }
+
+    /// `[batch_size, *shape]`, the layout of the state and of every view.
+    pub fn batched_shape(&self) -> Vec<usize> {
+        self.shape.batched_shape()
+    }
+
+    /// Number of state elements, `batch_size * count`.
+    pub fn len(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// Always false: a neuron group has at least one element.
+    pub fn is_empty(&self) -> bool {
+        self.shape.is_empty()
+    }
+
+    /// Length of a simulation step, in ms.
+    pub fn dt(&self) -> f64 {
+        self.step_time
+    }
+
+    /// Sets the step length; it must be positive (`'dt' of 0.0 must be
+    /// positive`). A rejected value changes nothing.
+    pub fn set_dt(&mut self, dt: f64) -> Result<()> {
+        self.step_time = check_positive("dt", dt)?;
+        Ok(())
+    }
+
+    /// Voltage at rest, in mV.
+    pub fn rest_v(&self) -> f64 {
+        self.rest_v
+    }
+
+    /// Voltage at threshold, in mV.
+    pub fn thresh_v(&self) -> f64 {
+        self.thresh_v
+    }
+
+    /// Resizes the state to `batch_size` samples, all spikes clear, even
+    /// when the size does not change. A rejected size (0, or too large)
+    /// changes nothing; so does a failed allocation.
+    pub fn set_batch_size(&mut self, batch_size: usize) -> Result<()> {
+        let shape = self.shape.with_batch_size(batch_size)?;
+        let spikes = self.device.alloc_zeroed::<u8>(shape.len())?;
+        self.shape = shape;
+        self.spikes = spikes;
+        self.voltage = ViewSlots::default();
+        self.refrac = ViewSlots::default();
+        self.generation = self.generation.wrapping_add(1);
+        Ok(())
+    }
+
+    /// Clears every spike (the resting state).
+    pub fn clear(&mut self) -> Result<()> {
+        self.generation = self.generation.wrapping_add(1);
+        self.device.zero(&mut self.spikes)
+    }
+
+    /// One step in threshold mode: `spike[i] = inputs[i] > 0` (NaN, ±0 and
+    /// -inf give 0; +inf and positive subnormals give 1). `inputs` must have
+    /// exactly [`len`](Self::len) elements, else nothing changes. Returns
+    /// the spikes.
+    pub fn forward<T: ThresholdInput>(
+        &mut self,
+        inputs: &D::Slice<'_, T>,
+    ) -> Result<&D::Buffer<u8>> {
+        self.check_len("inputs", D::slice_len(inputs))?;
+        self.generation = self.generation.wrapping_add(1);
+        self.device.threshold(inputs, &mut self.spikes)?;
+        Ok(&self.spikes)
+    }
+
+    /// One step with an override: `spike[i] = values[i] != 0` (NaN gives 1,
+    /// -0.0 gives 0). The values are copied into the neuron's own buffer.
+    /// `values` must have exactly [`len`](Self::len) elements, else nothing
+    /// changes. Returns the spikes.
+    pub fn forward_override<T: OverrideValue>(
+        &mut self,
+        values: &D::Slice<'_, T>,
+    ) -> Result<&D::Buffer<u8>> {
+        self.check_len("override", D::slice_len(values))?;
+        self.generation = self.generation.wrapping_add(1);
+        self.device.overrides(values, &mut self.spikes)?;
+        Ok(&self.spikes)
+    }
+
+    /// The spikes of the last step, one byte (0 or 1) per element.
+    pub fn spike(&self) -> &D::Buffer<u8> {
+        &self.spikes
+    }
+
+    /// The membrane voltage in `T`: `thresh_v` where the spike is set, else
+    /// `rest_v`. Computed on first use after a spike change and cached; the
+    /// buffer of each `T` is allocated once and reused.
+    ///
+    /// f64 gives the parameters exactly; f32 rounds them to nearest; f16
+    /// and bf16 round that f32 to nearest even. A finite parameter beyond
+    /// `f32::MAX` gives [`Error::VoltageOverflow`] for f32, f16 and bf16.
+    pub fn voltage<T: VoltageElement>(&mut self) -> Result<&D::Buffer<T>> {
+        let rest = T::from_parameter("rest_v", self.rest_v)?;
+        let thresh = T::from_parameter("thresh_v", self.thresh_v)?;
+        let len = self.shape.len();
+        let slot = T::slot(&mut self.voltage);
+        let buffer = allocated(&self.device, &mut slot.buffer, len)?;
+        if slot.generation != Some(self.generation) {
+            slot.generation = None;
+            self.device.voltage(&self.spikes, rest, thresh, buffer)?;
+            slot.generation = Some(self.generation);
+        }
+        Ok(buffer)
+    }
+
+    /// The refractory time in `T`: +0.0 everywhere (the model has none).
+    /// Filled once per batch size and cached.
+    pub fn refrac<T: VoltageElement>(&mut self) -> Result<&D::Buffer<T>> {
+        // `alloc_zeroed` writes the zeros (+0.0) when the buffer is first
+        // made; they do not depend on the spikes, so the view stays valid
+        // until the batch size changes and drops it.
+        let slot: &mut Slot<D::Buffer<T>> = T::slot(&mut self.refrac);
+        let buffer = allocated(&self.device, &mut slot.buffer, self.shape.len())?;
+        Ok(buffer)
+    }
+
+    /// Copies the spikes to the host as bools.
+    pub fn spikes_to_host(&self) -> Result<Vec<bool>> {
+        let mut bytes = vec![0u8; self.len()];
+        self.read_spike_bytes(&mut bytes)?;
+        Ok(bytes.into_iter().map(|byte| byte != 0).collect())
+    }
+
+    /// Copies the spikes into `dst` (exactly [`len`](Self::len) bytes, each
+    /// 0 or 1).
+    pub fn read_spike_bytes(&self, dst: &mut [u8]) -> Result<()> {
+        self.check_len("spike destination", dst.len())?;
+        self.device.download(&self.spikes, dst)
+    }
+
+    /// Loads the spike state from the host (exactly [`len`](Self::len)
+    /// values, else nothing changes).
+    pub fn load_spikes(&mut self, spikes: &[bool]) -> Result<()> {
+        self.check_len("spike state", spikes.len())?;
+        self.generation = self.generation.wrapping_add(1);
+        self.device
+            .upload(bytemuck::cast_slice::<bool, u8>(spikes), &mut self.spikes)
+    }
+
+    /// Loads the spike state from host bytes: a nonzero byte is a spike.
+    /// Exactly [`len`](Self::len) bytes, else nothing changes.
+    pub fn load_spike_bytes(&mut self, spikes: &[u8]) -> Result<()> {
+        self.check_len("spike state", spikes.len())?;
+        let normalized: Vec<u8> = spikes.iter().map(|&byte| u8::from(byte != 0)).collect();
+        self.generation = self.generation.wrapping_add(1);
+        self.device.upload(&normalized, &mut self.spikes)
+    }
+
+    fn check_len(&self, what: &'static str, actual: usize) -> Result<()> {
+        if actual == self.shape.len() {
+            Ok(())
+        } else {
+            Err(Error::LengthMismatch {
+                what,
+                expected: self.shape.len(),
+                actual,
+            })
+        }
+    }
+}
+
+/// The slot's buffer, allocated (zeroed) on first use.
+fn allocated<'s, D: KernelDevice, T: crate::dtype::Element>(
+    device: &D,
+    buffer: &'s mut Option<D::Buffer<T>>,
+    len: usize,
+) -> Result<&'s mut D::Buffer<T>> {
+    if buffer.is_none() {
+        *buffer = Some(device.alloc_zeroed::<T>(len)?);
+    }
+    buffer
+        .as_mut()
+        .ok_or_else(|| Error::Device("view buffer vanished after allocation".into()))
+}
+
+impl<D: KernelDevice> fmt::Display for ExactNeuron<D> {
+    /// inferno's repr: `ExactNeuron(shape=(2, 3), batchsz=2, dt=1.0)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dims: Vec<String> = self.shape().iter().map(usize::to_string).collect();
+        let shape = match dims.len() {
+            1 => format!("({},)", dims[0]),
+            _ => format!("({})", dims.join(", ")),
+        };
+        write!(
+            f,
+            "ExactNeuron(shape={shape}, batchsz={}, dt={})",
+            self.batch_size(),
+            float_repr(self.step_time)
+        )
+    }
+}
+
+impl<D: KernelDevice> fmt::Debug for ExactNeuron<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExactNeuron")
+            .field("shape", &self.shape())
+            .field("batch_size", &self.batch_size())
+            .field("step_time", &self.step_time)
+            .field("rest_v", &self.rest_v)
+            .field("thresh_v", &self.thresh_v)
+            .finish_non_exhaustive()
+    }
+}
