@@ -4,6 +4,7 @@
 mod common;
 
 use common::golden::{load_cases, load_errors, replay};
+use common::skip::note;
 use exact_neuron::{CpuNeuron, Error};
 
 #[test]
@@ -25,13 +26,13 @@ fn every_golden_case_replays_bit_for_bit_on_the_cpu() {
         cases.len(),
         failures.join("\n")
     );
-    eprintln!("{} golden cases replayed on the CPU", cases.len());
+    note(&format!("{} golden cases replayed on the CPU", cases.len()));
 }
 
 #[test]
 fn the_shared_set_has_forty_cases() {
     if std::env::var_os("EXACT_NEURON_GOLDEN").is_some() {
-        eprintln!("SKIPPED the_shared_set_has_forty_cases: EXACT_NEURON_GOLDEN names another set");
+        note("SKIPPED the_shared_set_has_forty_cases: EXACT_NEURON_GOLDEN names another set");
         return;
     }
     assert_eq!(load_cases().len(), 40);
@@ -40,9 +41,7 @@ fn the_shared_set_has_forty_cases() {
 #[test]
 fn every_golden_error_gives_inferno_s_message() {
     let Some(errors) = load_errors() else {
-        eprintln!(
-            "SKIPPED every_golden_error_gives_inferno_s_message: the case set has no errors.json"
-        );
+        note("SKIPPED every_golden_error_gives_inferno_s_message: the case set has no errors.json");
         return;
     };
     assert!(!errors.is_empty());

@@ -11,5 +11,17 @@ pub fn skip(test: &str, var: &str, why: &str) {
     if required(var) {
         panic!("{test}: {var}=1 but {why}");
     }
-    eprintln!("SKIPPED {test}: {why} (set {var}=1 to make this a failure)");
+    note(&format!(
+        "SKIPPED {test}: {why} (set {var}=1 to make this a failure)"
+    ));
+}
+
+/// Prints a line that shows in the test log even when the test passes.
+///
+/// Written to the stderr handle directly rather than with `eprintln!`,
+/// which the test harness captures and hides for a passing test: a skip or
+/// a count of work done must show in every log.
+pub fn note(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
