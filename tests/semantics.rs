@@ -770,3 +770,11 @@ fn spike_state_round_trips_through_the_host() {
         .unwrap();
     assert_eq!(other.spike(), neuron.spike());
 }
+
+#[test]
+fn neurons_and_errors_can_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<CpuNeuron>();
+    send_sync::<exact_neuron::CudaNeuron>();
+    send_sync::<Error>();
+}
