@@ -16,6 +16,7 @@
 //! - `memory`: global memory with bounds, alignment and race checks.
 //! - `exec`: launching an entry over a grid; the semantics of each
 //!   instruction.
+//! - `device`: `PtxDevice`, an `exact_neuron::KernelDevice` on top.
 //!
 //! The subset: `ld.param`, `ld.global{.nc}{.v2,.v4}`, `st.global{.v2,.v4}`
 //! (8 to 64-bit integer and bit types), `mov` (registers, immediates,
@@ -30,6 +31,7 @@
 //! barriers either, which is why threads may run one after another.
 #![allow(dead_code)]
 
+pub mod device;
 pub mod exec;
 pub mod ir;
 pub mod lexer;
