@@ -1,0 +1,887 @@
+//! The real kernels (`kernels/*.ptx`, as the library embeds them), launched
+//! by the real host code (`LaunchPlan`), executed by the PTX interpreter of
+//! `tests/ptx`, and compared bit for bit with the CPU backend: every entry,
+//! on fresh random data rich in special values, at many lengths, buffer
+//! offsets and grid shapes; then inferno's golden cases through
+//! `ExactNeuron<PtxDevice>`; then deliberately broken kernels, which must
+//! fail, so that we know the harness can.
+
+mod common;
+mod ptx;
+
+use common::golden::{load_cases, replay, TestDevice};
+use common::random::{RandomValue, Rng};
+use exact_neuron::half::{bf16, f16};
+use exact_neuron::kernel::{Kernel, Op};
+use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan};
+use exact_neuron::{
+    Cpu, DType, Element, ExactNeuron, KernelDevice, OverrideValue, ThresholdInput, VoltageElement,
+};
+use ptx::device::{poison_bits, Layout, PtxDevice, PtxSlice};
+use ptx::exec::{launch, launch_plan, ExecOptions, LaunchStats};
+use ptx::memory::Memory;
+use ptx::parser::parse_module;
+
+impl TestDevice for PtxDevice {
+    fn stage<T: Element, R>(
+        &self,
+        host: &[T],
+        f: impl FnOnce(&PtxSlice<'_, T>) -> R,
+    ) -> Result<R, String> {
+        let staged = self.stage_input(host);
+        let result = f(&staged.as_slice());
+        // The kernels only read their input (compared as bits: NaN != NaN).
+        if bytes(&self.read(&staged)?) != bytes(host) {
+            return Err("a kernel wrote into its input".into());
+        }
+        Ok(result)
+    }
+
+    fn fetch<T: Element>(&self, buffer: &ptx::device::PtxBuffer<T>) -> Result<Vec<T>, String> {
+        self.read(buffer)
+    }
+}
+
+fn bytes<T: Element>(values: &[T]) -> &[u8] {
+    bytemuck::cast_slice(values)
+}
+
+/// The first element where two arrays differ in bits: its index, described.
+fn first_difference<T: Element>(got: &[T], expected: &[T]) -> Option<(usize, String)> {
+    if got.len() != expected.len() {
+        let text = format!("{} elements, expected {}", got.len(), expected.len());
+        return Some((0, text));
+    }
+    let size = std::mem::size_of::<T>();
+    bytes(got)
+        .chunks_exact(size)
+        .zip(bytes(expected).chunks_exact(size))
+        .position(|(a, b)| a != b)
+        .map(|i| {
+            let text = format!(
+                "element {i} of {}: interpreter {:?}, CPU {:?}",
+                got.len(),
+                got[i],
+                expected[i]
+            );
+            (i, text)
+        })
+}
+
+// ---------------------------------------------------------------------------
+// One operation on one device, against the CPU backend.
+// ---------------------------------------------------------------------------
+
+fn text(err: exact_neuron::Error) -> String {
+    err.to_string()
+}
+
+fn check_threshold<T: ThresholdInput>(device: &PtxDevice, values: &[T]) -> Result<(), String> {
+    let staged = device.stage_input(values);
+    let mut spikes = device.alloc_zeroed::<u8>(values.len()).map_err(text)?;
+    device
+        .threshold(&staged.as_slice(), &mut spikes)
+        .map_err(text)?;
+    let mut expected = vec![0u8; values.len()];
+    Cpu.threshold(values, &mut expected).map_err(text)?;
+    match first_difference(&device.read(&spikes)?, &expected) {
+        Some((i, diff)) => Err(format!("{diff} (input {:?})", values.get(i))),
+        None => Ok(()),
+    }
+}
+
+fn check_override<T: OverrideValue>(device: &PtxDevice, values: &[T]) -> Result<(), String> {
+    let staged = device.stage_input(values);
+    let mut spikes = device.alloc_zeroed::<u8>(values.len()).map_err(text)?;
+    device
+        .overrides(&staged.as_slice(), &mut spikes)
+        .map_err(text)?;
+    let mut expected = vec![0u8; values.len()];
+    Cpu.overrides(values, &mut expected).map_err(text)?;
+    match first_difference(&device.read(&spikes)?, &expected) {
+        Some((i, diff)) => Err(format!("{diff} (value {:?})", values.get(i))),
+        None => Ok(()),
+    }
+}
+
+fn check_voltage<T: VoltageElement>(
+    device: &PtxDevice,
+    spikes: &[u8],
+    rest: T,
+    thresh: T,
+) -> Result<(), String> {
+    let mut spike_buffer = device.alloc_zeroed::<u8>(spikes.len()).map_err(text)?;
+    device.upload(spikes, &mut spike_buffer).map_err(text)?;
+    let mut out = device.alloc_zeroed::<T>(spikes.len()).map_err(text)?;
+    device
+        .voltage(&spike_buffer, rest, thresh, &mut out)
+        .map_err(text)?;
+    let mut expected = vec![T::zeroed(); spikes.len()];
+    Cpu.voltage(&spikes.to_vec(), rest, thresh, &mut expected)
+        .map_err(text)?;
+    if device.read(&spike_buffer)? != spikes {
+        return Err("the voltage kernel changed the spikes".into());
+    }
+    match first_difference(&device.read(&out)?, &expected) {
+        Some((i, diff)) => Err(format!("{diff} (spike byte {:?})", spikes.get(i))),
+        None => Ok(()),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The sweep: lengths x layouts x grids, for one entry.
+// ---------------------------------------------------------------------------
+
+/// One above 65536, and not a multiple of any group width.
+const BIG: usize = 65_603;
+const LENGTHS: [usize; 10] = [0, 1, 31, 32, 33, 1023, 1024, 1025, 4099, BIG];
+
+/// Buffer placements. Offsets are in elements; the vector path is taken only
+/// where both of a launch's pointers are aligned for it.
+const LAYOUTS: [(&str, Layout); 6] = [
+    // allocations of exactly the data: one byte too far traps
+    ("tight", Layout::TIGHT),
+    // aligned data between guards: the vector path
+    ("guarded", Layout::GUARDED),
+    // odd offsets everywhere: the scalar path only
+    (
+        "odd",
+        Layout {
+            guard: 64,
+            input_offset: 1,
+            byte_offset: 3,
+            value_offset: 1,
+        },
+    ),
+    // aligned, but not at the start of the allocation
+    (
+        "shifted",
+        Layout {
+            guard: 32,
+            input_offset: 16,
+            byte_offset: 16,
+            value_offset: 16,
+        },
+    ),
+    // input misaligned, outputs aligned: the host must check both pointers
+    (
+        "input-odd",
+        Layout {
+            guard: 64,
+            input_offset: 1,
+            byte_offset: 0,
+            value_offset: 0,
+        },
+    ),
+    // spikes 4-byte aligned only, voltages 2 elements in (16-byte aligned
+    // for f64 only): each entry takes the vector path exactly when its own
+    // alignment table allows
+    (
+        "out-4",
+        Layout {
+            guard: 48,
+            input_offset: 0,
+            byte_offset: 4,
+            value_offset: 2,
+        },
+    ),
+];
+
+fn limits(block: u32, max_blocks: u32) -> GridLimits {
+    GridLimits::new(block, max_blocks).expect("valid test limits")
+}
+
+/// Grid shapes: the CUDA backend's for a 2-SM GPU, grids far smaller than
+/// the work (so the grid-stride loops go round), a single thread, and
+/// uncapped grids with odd and maximal block sizes.
+fn grids() -> [(&'static str, GridLimits); 5] {
+    [
+        ("2-SM", GridLimits::for_multiprocessors(2)),
+        ("3x32", limits(32, 3)),
+        ("1x1", limits(1, 1)),
+        ("uncapped 96", limits(96, i32::MAX as u32)),
+        ("5x1024", limits(1024, 5)),
+    ]
+}
+
+/// Runs `case` on every length, layout and grid for `kernel`, and checks
+/// that both the vector and the scalar path ran and no buffer leaked.
+fn sweep(kernel: Kernel, mut case: impl FnMut(&PtxDevice, usize, &mut Rng) -> Result<(), String>) {
+    let mut rng = Rng::fresh(kernel.name());
+    let base = PtxDevice::new();
+    let mut failures = Vec::new();
+    let mut vector_accesses = [0u64; LAYOUTS.len()];
+    let mut runs = 0;
+    for n in LENGTHS {
+        for (l, (layout_name, layout)) in LAYOUTS.iter().enumerate() {
+            for (grid_name, grid) in grids() {
+                let device = base.clone().with_layout(*layout).with_grid_limits(grid);
+                let before = device.stats();
+                let result = case(&device, n, &mut rng);
+                let after = device.stats();
+                if let Err(err) = result {
+                    failures.push(format!(
+                        "{} n={n} layout={layout_name} grid={grid_name}: {err}",
+                        kernel.name()
+                    ));
+                }
+                if n == 0 && after.launches != before.launches {
+                    failures.push(format!("{}: n=0 launched a kernel", kernel.name()));
+                }
+                vector_accesses[l] += after.vector_accesses - before.vector_accesses;
+                runs += 1;
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {runs} runs failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    // Aligned layouts take the vector path, odd ones never do.
+    assert!(vector_accesses[1] > 0, "the vector path never ran");
+    assert!(
+        vector_accesses[3] > 0,
+        "the vector path never ran at an offset"
+    );
+    assert_eq!(vector_accesses[2], 0, "the vector path ran at odd offsets");
+    if kernel.op() != Op::Voltage {
+        // (the voltage entries read a spike buffer, not a staged input)
+        assert_eq!(
+            vector_accesses[4], 0,
+            "the vector path ran on a misaligned input"
+        );
+    }
+    assert_eq!(base.live_allocations(), 0, "buffers leaked");
+    eprintln!(
+        "{}: {runs} runs agree with the CPU; {}",
+        kernel.name(),
+        base.stats()
+    );
+}
+
+macro_rules! threshold_sweep {
+    ($test:ident, $t:ty) => {
+        #[test]
+        fn $test() {
+            sweep(<$t as ThresholdInput>::KERNEL, |device, n, rng| {
+                check_threshold(device, &rng.values::<$t>(n))
+            });
+        }
+    };
+}
+
+macro_rules! override_sweep {
+    ($test:ident, $t:ty) => {
+        #[test]
+        fn $test() {
+            sweep(<$t as OverrideValue>::KERNEL, |device, n, rng| {
+                check_override(device, &rng.values::<$t>(n))
+            });
+        }
+    };
+}
+
+/// rest and thresh: random values of `T` (NaN payloads included: the
+/// kernel selects bits and must not care), never the poison pattern.
+fn voltage_pair<T: VoltageElement + RandomValue>(rng: &mut Rng) -> (T, T) {
+    let poison = poison_bits(T::DTYPE);
+    let mut pick = || loop {
+        let value = rng.values::<T>(1)[0];
+        if value.to_bits_u64() != poison {
+            return value;
+        }
+    };
+    (pick(), pick())
+}
+
+macro_rules! voltage_sweep {
+    ($test:ident, $t:ty) => {
+        #[test]
+        fn $test() {
+            sweep(<$t as VoltageElement>::KERNEL, |device, n, rng| {
+                let (rest, thresh) = voltage_pair::<$t>(rng);
+                check_voltage(device, &rng.values::<u8>(n), rest, thresh)
+            });
+        }
+    };
+}
+
+threshold_sweep!(threshold_f32_matches_the_cpu, f32);
+threshold_sweep!(threshold_f64_matches_the_cpu, f64);
+threshold_sweep!(threshold_f16_matches_the_cpu, f16);
+threshold_sweep!(threshold_bf16_matches_the_cpu, bf16);
+override_sweep!(override_u8_matches_the_cpu, u8);
+override_sweep!(override_f32_matches_the_cpu, f32);
+override_sweep!(override_f64_matches_the_cpu, f64);
+override_sweep!(override_f16_matches_the_cpu, f16);
+override_sweep!(override_bf16_matches_the_cpu, bf16);
+voltage_sweep!(voltage_f32_matches_the_cpu, f32);
+voltage_sweep!(voltage_f64_matches_the_cpu, f64);
+voltage_sweep!(voltage_f16_matches_the_cpu, f16);
+voltage_sweep!(voltage_bf16_matches_the_cpu, bf16);
+
+#[test]
+fn bool_overrides_run_on_the_u8_entry() {
+    let mut rng = Rng::fresh("override bool");
+    for (name, layout) in LAYOUTS {
+        let device = PtxDevice::new()
+            .with_layout(layout)
+            .with_grid_limits(limits(32, 2));
+        for n in [1, 17, 1025] {
+            check_override(&device, &rng.values::<bool>(n))
+                .unwrap_or_else(|err| panic!("bool n={n} layout={name}: {err}"));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The modules themselves, and the host/kernel contract.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn the_embedded_modules_are_the_kernel_files_and_parse_whole() {
+    for op in Op::ALL {
+        let path = format!("{}/kernels/{}.ptx", env!("CARGO_MANIFEST_DIR"), op.name());
+        let file = std::fs::read_to_string(&path).expect("kernel file");
+        assert_eq!(file, op.ptx(), "{path} differs from the embedded text");
+        let module = parse_module(op.ptx()).unwrap_or_else(|err| panic!("{path}: {err}"));
+        let mut names: Vec<&str> = module.entries.iter().map(|e| e.name.as_str()).collect();
+        let mut expected: Vec<&str> = Kernel::ALL
+            .iter()
+            .filter(|k| k.op() == op)
+            .map(|k| k.name())
+            .collect();
+        names.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(names, expected, "{path}");
+        eprintln!(
+            "{path}: {} entries, {} instructions",
+            module.entries.len(),
+            module.entries.iter().map(|e| e.code.len()).sum::<usize>()
+        );
+    }
+}
+
+/// Every plan's argument list matches its entry's `.param` list, in count
+/// and type (the interpreter refuses a launch otherwise).
+#[test]
+fn every_plan_matches_its_entry_s_parameters() {
+    let device_limits = GridLimits::for_multiprocessors(2);
+    let plans = [
+        LaunchPlan::threshold::<f32>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::threshold::<f64>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::threshold::<f16>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::threshold::<bf16>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::overrides::<u8>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::overrides::<f32>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::overrides::<f64>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::overrides::<f16>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::overrides::<bf16>(9, 0x100, 0x200, device_limits),
+        LaunchPlan::voltage::<f32>(9, 0x100, 0x200, -60.0, -50.0, device_limits),
+        LaunchPlan::voltage::<f64>(9, 0x100, 0x200, -60.0, -50.0, device_limits),
+        LaunchPlan::voltage::<f16>(9, 0x100, 0x200, f16::ONE, f16::ZERO, device_limits),
+        LaunchPlan::voltage::<bf16>(9, 0x100, 0x200, bf16::ONE, bf16::ZERO, device_limits),
+    ];
+    let modules: Vec<_> = Op::ALL
+        .iter()
+        .map(|op| parse_module(op.ptx()).expect("kernel parses"))
+        .collect();
+    for (plan, kernel) in plans.iter().zip(Kernel::ALL) {
+        assert_eq!(plan.kernel(), kernel);
+        let entry = modules[kernel.op().index()]
+            .entry(kernel.name())
+            .expect("entry exists");
+        assert_eq!(plan.args().len(), entry.params.len(), "{}", kernel.name());
+        for (arg, param) in plan.args().iter().zip(&entry.params) {
+            let declared = param.ty.to_string();
+            let passed = match arg {
+                ArgValue::U64(_) => ".u64",
+                ArgValue::B64(_) => ".b64",
+                ArgValue::B32(_) => ".b32",
+            };
+            assert_eq!(declared, passed, "{} {}", kernel.name(), param.name);
+        }
+    }
+}
+
+/// A small device memory with one input and one output, for launching by
+/// hand.
+struct Manual {
+    memory: Memory,
+    input: u64,
+    output: u64,
+}
+
+impl Manual {
+    fn new(input: &[u8], output_len: usize) -> Manual {
+        let mut memory = Memory::new();
+        let input_addr = memory.alloc(input.len());
+        memory.write(input_addr, input).expect("input fits");
+        let output = memory.alloc(output_len);
+        Manual {
+            memory,
+            input: input_addr,
+            output,
+        }
+    }
+}
+
+/// The kernels clamp the vector-group count to n / W, so that no value of
+/// `p_groups` makes them touch an element at or past n (their headers'
+/// promise): launch with absurd counts and compare.
+#[test]
+fn the_kernels_clamp_any_group_count() {
+    let mut rng = Rng::fresh("group clamp");
+    let n = 1000;
+    let values = rng.values::<f32>(n);
+    let mut expected = vec![0u8; n];
+    Cpu.threshold(&values, &mut expected).expect("cpu");
+    let module = parse_module(Op::Threshold.ptx()).expect("parses");
+    for groups in [n as u64 / 4 + 1, 1 << 40, u64::MAX] {
+        let mut manual = Manual::new(bytes(&values), n);
+        let args = [
+            ArgValue::U64(manual.output),
+            ArgValue::U64(manual.input),
+            ArgValue::U64(n as u64),
+            ArgValue::U64(groups),
+        ];
+        launch(
+            &module,
+            "threshold_f32",
+            4,
+            64,
+            &args,
+            &mut manual.memory,
+            &ExecOptions::default(),
+        )
+        .unwrap_or_else(|err| panic!("groups={groups}: {err}"));
+        let got = manual.memory.read(manual.output, n).expect("output");
+        assert_eq!(got, &expected[..], "groups={groups}");
+    }
+}
+
+/// The driver takes exactly the entry's parameters: a plan for another entry,
+/// or one with arguments missing, is refused before anything runs.
+#[test]
+fn launches_with_the_wrong_arguments_are_refused() {
+    let module = parse_module(Op::Voltage.ptx()).expect("parses");
+    let mut memory = Memory::new();
+    let opts = ExecOptions::default();
+    let plan = LaunchPlan::voltage::<f64>(8, 0x100, 0x200, -60.0, -50.0, limits(32, 1));
+    // the f64 plan's .b64 patterns against voltage_f32's .b32 parameters
+    let err = launch(
+        &module,
+        "voltage_f32",
+        1,
+        32,
+        plan.args(),
+        &mut memory,
+        &opts,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("p_rest"), "{err}");
+    let err = launch(
+        &module,
+        "voltage_f64",
+        1,
+        32,
+        &plan.args()[..4],
+        &mut memory,
+        &opts,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("takes 6 arguments"), "{err}");
+    let err = launch(
+        &module,
+        "voltage_f128",
+        1,
+        32,
+        plan.args(),
+        &mut memory,
+        &opts,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("no entry"), "{err}");
+}
+
+// ---------------------------------------------------------------------------
+// inferno's golden cases through ExactNeuron<PtxDevice>.
+// ---------------------------------------------------------------------------
+
+#[test]
+fn golden_cases_replay_bit_for_bit_through_the_interpreter() {
+    let cases = load_cases();
+    assert!(
+        !cases.is_empty(),
+        "no golden cases in {}",
+        common::golden::cases_dir().display()
+    );
+    let devices = [
+        ("aligned, 2-SM grid", PtxDevice::new()),
+        (
+            "odd offsets, 2x32 grid",
+            PtxDevice::new()
+                .with_layout(LAYOUTS[2].1)
+                .with_grid_limits(limits(32, 2)),
+        ),
+        (
+            "tight, one thread",
+            PtxDevice::new()
+                .with_layout(Layout::TIGHT)
+                .with_grid_limits(limits(1, 1)),
+        ),
+    ];
+    for (name, device) in devices {
+        let failures: Vec<String> = cases
+            .iter()
+            .filter_map(|case| replay(case, |p| ExactNeuron::with_device(device.clone(), p)).err())
+            .collect();
+        assert!(
+            failures.is_empty(),
+            "{name}: {} of {} cases differ:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.join("\n")
+        );
+        assert_eq!(device.live_allocations(), 0, "{name}: buffers leaked");
+        let stats = device.stats();
+        assert!(stats.launches > 0);
+        eprintln!(
+            "{} golden cases replayed through the interpreter ({name}): {stats}",
+            cases.len()
+        );
+    }
+}
+
+/// The neuron's own paths on the interpreter: clear, load, views, errors.
+#[test]
+fn the_neuron_runs_on_the_interpreter() {
+    let params = exact_neuron::NeuronParams::new([5, 7], 1.0, -60.0, -50.0).with_batch_size(3);
+    let device = PtxDevice::new().with_layout(LAYOUTS[2].1);
+    let mut neuron = ExactNeuron::with_device(device.clone(), &params).expect("neuron");
+    let mut cpu = exact_neuron::CpuNeuron::cpu(&params).expect("cpu neuron");
+    let mut rng = Rng::fresh("neuron");
+    for step in 0..6 {
+        let inputs = rng.values::<f32>(neuron.len());
+        device
+            .stage(&inputs, |staged| neuron.forward(staged).map(|_| ()))
+            .expect("stage")
+            .expect("forward");
+        cpu.forward(&inputs[..]).expect("cpu forward");
+        assert_eq!(
+            neuron.spikes_to_host().expect("spikes"),
+            cpu.spikes_to_host().expect("cpu spikes"),
+            "step {step}"
+        );
+        let voltage = device
+            .fetch(neuron.voltage::<bf16>().expect("voltage"))
+            .expect("fetch");
+        assert_eq!(
+            bytes(&voltage),
+            bytes(cpu.voltage::<bf16>().expect("cpu voltage")),
+            "step {step}"
+        );
+    }
+    // a wrong length is refused before any launch
+    let launches = device.stats().launches;
+    let short = vec![1.0f32; neuron.len() - 1];
+    let err = device
+        .stage(&short, |staged| neuron.forward(staged).map(|_| ()))
+        .expect("stage");
+    assert!(err.is_err());
+    assert_eq!(device.stats().launches, launches);
+    neuron.clear().expect("clear");
+    assert!(neuron.spikes_to_host().expect("spikes").iter().all(|s| !s));
+    let refrac = device
+        .fetch(neuron.refrac::<f64>().expect("refrac"))
+        .expect("fetch");
+    assert!(refrac.iter().all(|v| v.to_bits() == 0));
+}
+
+// ---------------------------------------------------------------------------
+// Broken kernels: each mutation must make the harness fail.
+// ---------------------------------------------------------------------------
+
+/// `op`'s module text with `from` replaced by `to` inside entry `entry` only;
+/// asserts that it occurred exactly `count` times there.
+fn mutate(op: Op, entry: &str, from: &str, to: &str, count: usize) -> String {
+    let ptx = op.ptx();
+    let start = ptx
+        .find(&format!(".entry {entry}("))
+        .unwrap_or_else(|| panic!("no entry {entry}"));
+    let end = ptx[start + 1..]
+        .find(".entry ")
+        .map_or(ptx.len(), |i| start + 1 + i);
+    let body = &ptx[start..end];
+    assert_eq!(
+        body.matches(from).count(),
+        count,
+        "`{from}` in {entry}: the mutation does not apply as planned"
+    );
+    let mutated = format!("{}{}{}", &ptx[..start], body.replace(from, to), &ptx[end..]);
+    assert_ne!(mutated, ptx);
+    mutated
+}
+
+/// Runs `check` on the real kernels (it must pass) and on the mutated ones
+/// (it must fail); returns the failure.
+fn must_break(
+    op: Op,
+    mutated: &str,
+    configure: impl Fn(PtxDevice) -> PtxDevice,
+    check: impl Fn(&PtxDevice) -> Result<(), String>,
+) -> String {
+    let good = configure(PtxDevice::new());
+    check(&good).unwrap_or_else(|err| panic!("the real kernel fails the check: {err}"));
+    let broken = configure(PtxDevice::with_source(op, mutated).expect("mutated module parses"));
+    let err = check(&broken).expect_err("the broken kernel passed the check");
+    eprintln!("broken {}: {err}", op.name());
+    err
+}
+
+fn f32_bits(bits: &[u32]) -> Vec<f32> {
+    bits.iter().map(|&b| f32::from_bits(b)).collect()
+}
+
+#[test]
+fn an_off_by_one_loop_bound_is_caught() {
+    // `k >= n` ends the scalar loop; `k > n` also does element n.
+    let mutated = mutate(
+        Op::Threshold,
+        "threshold_f32",
+        "setp.ge.u64         %end, %k, %n;",
+        "setp.gt.u64         %end, %k, %n;",
+        1,
+    );
+    let values = f32_bits(&[0x3F80_0000; 37]);
+    // with guard bytes the extra write lands in a guard...
+    let err = must_break(
+        Op::Threshold,
+        &mutated,
+        |d| d.with_layout(Layout::GUARDED),
+        |d| check_threshold(d, &values),
+    );
+    assert!(err.contains("outside its output"), "{err}");
+    // ...and with none, the extra read is out of bounds
+    let err = must_break(
+        Op::Threshold,
+        &mutated,
+        |d| d.with_layout(Layout::TIGHT),
+        |d| check_threshold(d, &values),
+    );
+    assert!(err.contains("out of bounds"), "{err}");
+}
+
+#[test]
+fn a_wrong_comparison_is_caught() {
+    // `<` against +inf's bits turned into `<=` makes the NaN 0x7F800001
+    // (b - 1 = +inf's bits) positive, in both paths.
+    let mutated = mutate(
+        Op::Threshold,
+        "threshold_f32",
+        "setp.lt.u32         %pos",
+        "setp.le.u32         %pos",
+        5,
+    );
+    let mut bits = vec![0x7F80_0001u32; 8];
+    bits.extend([0x3F80_0000, 0xBF80_0000, 0, 0x8000_0000, 0x7F80_0000]);
+    let values = f32_bits(&bits);
+    for layout in [Layout::GUARDED, LAYOUTS[2].1] {
+        let err = must_break(
+            Op::Threshold,
+            &mutated,
+            |d| d.with_layout(layout),
+            |d| check_threshold(d, &values),
+        );
+        assert!(
+            err.contains("interpreter 1, CPU 0 (input Some(NaN))"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_swar_constant_is_caught() {
+    // 0x7F + 0x7E no longer carries into bit 7 for the byte 0x01.
+    let mutated = mutate(
+        Op::Override,
+        "override_u8",
+        "add.u32             %t0, %t0, 0x7F7F7F7F;",
+        "add.u32             %t0, %t0, 0x7F7F7F7E;",
+        1,
+    );
+    let mut values = vec![1u8; 32];
+    values.extend([0, 2, 0x80, 0xFF]);
+    must_break(
+        Op::Override,
+        &mutated,
+        |d| d.with_layout(Layout::GUARDED),
+        |d| check_override(d, &values),
+    );
+}
+
+#[test]
+fn a_wrong_lane_split_is_caught() {
+    let mutated = mutate(
+        Op::Threshold,
+        "threshold_f16",
+        "shr.u32             %h1, %x0, 16;",
+        "shr.u32             %h1, %x0, 15;",
+        1,
+    );
+    // Even lanes -0.0 (0x8000), odd lanes +0.0: shifted by 15, the word
+    // 0x0000_8000 gives lane 1 the bits 0x0001, a positive subnormal, where
+    // the true lane 1 (+0.0) is not positive.
+    let values: Vec<f16> = (0..64)
+        .map(|i| f16::from_bits(if i % 2 == 0 { 0x8000 } else { 0x0000 }))
+        .collect();
+    must_break(
+        Op::Threshold,
+        &mutated,
+        |d| d.with_layout(Layout::GUARDED),
+        |d| check_threshold(d, &values),
+    );
+}
+
+#[test]
+fn swapped_select_operands_are_caught() {
+    let mutated = mutate(
+        Op::Voltage,
+        "voltage_f32",
+        "selp.b32            %v0, %thresh, %rest, %set0;",
+        "selp.b32            %v0, %rest, %thresh, %set0;",
+        2,
+    );
+    let spikes: Vec<u8> = (0..40).map(|i| (i % 3) as u8).collect();
+    for layout in [Layout::GUARDED, LAYOUTS[2].1] {
+        must_break(
+            Op::Voltage,
+            &mutated,
+            |d| d.with_layout(layout),
+            |d| check_voltage(d, &spikes, -60.0f32, -50.0f32),
+        );
+    }
+}
+
+#[test]
+fn a_store_of_the_wrong_width_is_caught() {
+    // st.b32 of a 2-byte voltage: misaligned at every other element, and
+    // past the element everywhere.
+    let mutated = mutate(
+        Op::Voltage,
+        "voltage_f16",
+        "st.global.b16       [%a], %v0;",
+        "st.global.b32       [%a], %v0;",
+        1,
+    );
+    let spikes = vec![1u8; 9];
+    let err = must_break(
+        Op::Voltage,
+        &mutated,
+        |d| d.with_layout(LAYOUTS[2].1),
+        |d| check_voltage(d, &spikes, f16::ONE, f16::NEG_ONE),
+    );
+    assert!(err.contains("misaligned"), "{err}");
+}
+
+#[test]
+fn a_misaligned_vector_load_is_caught() {
+    let mutated = mutate(Op::Threshold, "threshold_f64", "[%a+16]", "[%a+8]", 1);
+    let values = vec![1.0f64; 16];
+    let err = must_break(
+        Op::Threshold,
+        &mutated,
+        |d| d.with_layout(Layout::GUARDED),
+        |d| check_threshold(d, &values),
+    );
+    assert!(err.contains("misaligned 16-byte access"), "{err}");
+}
+
+#[test]
+fn a_wrong_grid_stride_is_caught_as_a_race() {
+    // A stride of one block instead of the whole grid: blocks overlap and
+    // write the same elements with the same values. The results still match
+    // the CPU; only the race shadow sees it.
+    let mutated = mutate(
+        Op::Override,
+        "override_f32",
+        "mul.wide.u32        %stride, %gdim, %bdim;",
+        "cvt.u64.u32         %stride, %bdim;",
+        1,
+    );
+    let values = f32_bits(
+        &(0..1000u32)
+            .map(|i| i.wrapping_mul(0x0101_0101))
+            .collect::<Vec<u32>>(),
+    );
+    let err = must_break(
+        Op::Override,
+        &mutated,
+        |d| d.with_layout(LAYOUTS[2].1).with_grid_limits(limits(32, 4)),
+        |d| check_override(d, &values),
+    );
+    assert!(err.contains("race"), "{err}");
+}
+
+#[test]
+fn a_skipped_tail_is_caught_by_the_poison() {
+    // The scalar loop starting at 8 * groups instead of 4 * groups leaves
+    // elements unwritten.
+    let mutated = mutate(
+        Op::Override,
+        "override_f64",
+        "shl.b64             %k, %groups, 2;",
+        "shl.b64             %k, %groups, 3;",
+        1,
+    );
+    let values = vec![1.0f64; 23];
+    let err = must_break(
+        Op::Override,
+        &mutated,
+        |d| d.with_layout(Layout::GUARDED),
+        |d| check_override(d, &values),
+    );
+    assert!(err.contains("unwritten"), "{err}");
+}
+
+#[test]
+fn a_host_that_swaps_the_pointers_is_caught() {
+    // The plan's own argument order works; swapping out and in makes the
+    // kernel read the (poisoned, zero-initialised) spikes as inputs and write
+    // into the input buffer.
+    let module = parse_module(Op::Threshold.ptx()).expect("parses");
+    let values = vec![1.0f32; 64];
+    let opts = ExecOptions::default();
+    let mut manual = Manual::new(bytes(&values), values.len());
+    let plan = LaunchPlan::threshold::<f32>(64, manual.output, manual.input, limits(32, 2));
+    let stats: LaunchStats = launch_plan(&module, &plan, &mut manual.memory, &opts).expect("runs");
+    assert!(stats.vector_accesses > 0);
+    assert_eq!(
+        manual.memory.read(manual.output, 64).expect("read"),
+        &[1u8; 64][..]
+    );
+    let mut swapped = plan.args().to_vec();
+    swapped.swap(0, 1);
+    let err = launch(
+        &module,
+        "threshold_f32",
+        plan.grid(),
+        plan.block(),
+        &swapped,
+        &mut manual.memory,
+        &opts,
+    )
+    .expect_err("swapped pointers must fail");
+    // 64 spike bytes read as 16-byte groups run past the 64-byte buffer
+    eprintln!("swapped pointers: {err}");
+}
+
+#[test]
+fn dtype_sizes_match_the_poison_patterns() {
+    for dtype in [DType::U8, DType::F16, DType::BF16, DType::F32, DType::F64] {
+        let bits = poison_bits(dtype);
+        assert!(dtype.size() == 8 || bits >> (8 * dtype.size()) == 0);
+    }
+}

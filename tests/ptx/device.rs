@@ -1,0 +1,512 @@
+//! `PtxDevice`: a `KernelDevice` whose kernels run in the interpreter.
+//!
+//! It is built like the CUDA backend: every operation checks lengths, builds
+//! its `LaunchPlan` with the shared host code from the buffers' addresses
+//! and the device's grid limits, and hands the plan over (here to
+//! `exec::launch_plan` instead of the driver). Around each launch it adds
+//! the checks a GPU cannot make:
+//!
+//! - the output range is poisoned first (spike bytes 0xA5, voltages a NaN
+//!   pattern no kernel can produce), and every output element must have been
+//!   written afterwards;
+//! - nothing but the output range may change: the whole device memory is
+//!   compared before and after, so a stray write into a guard byte, the
+//!   input or any other buffer fails the launch;
+//! - buffers and staged inputs can sit at any element offset inside a larger
+//!   allocation with guard bytes around them (`Layout`), so that odd offsets
+//!   take the scalar path and the guards catch writes past either end.
+//!
+//! The device is a cheap handle: clones share one memory and one set of
+//! parsed modules (`Rc<RefCell<..>>`), as clones of a CUDA stream share a
+//! context. Buffers free their allocation when dropped; addresses are never
+//! reused, so a dangling pointer traps.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use exact_neuron::kernel::Op;
+use exact_neuron::launch::{GridLimits, LaunchPlan};
+use exact_neuron::{
+    DType, Element, Error, KernelDevice, OverrideValue, Result, ThresholdInput, VoltageElement,
+};
+
+use super::exec::{launch_plan, ExecOptions, LaunchStats};
+use super::ir::Module;
+use super::lexer::ParseError;
+use super::memory::Memory;
+use super::parser::parse_module;
+
+/// Where buffers sit inside their allocations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Guard bytes before and after the data (a multiple of 16, so that the
+    /// data's alignment is set by the offsets alone).
+    pub guard: usize,
+    /// Elements of padding before a staged input (`stage_input`).
+    pub input_offset: usize,
+    /// Elements of padding before a byte buffer (`Buffer<u8>`: spikes).
+    pub byte_offset: usize,
+    /// Elements of padding before any other buffer (voltage views).
+    pub value_offset: usize,
+}
+
+impl Layout {
+    /// Data at the start of an allocation of exactly its size: an access one
+    /// byte past either end is outside the allocation.
+    pub const TIGHT: Layout = Layout {
+        guard: 0,
+        input_offset: 0,
+        byte_offset: 0,
+        value_offset: 0,
+    };
+
+    /// 16-byte aligned data between 64 guard bytes on each side.
+    pub const GUARDED: Layout = Layout {
+        guard: 64,
+        input_offset: 0,
+        byte_offset: 0,
+        value_offset: 0,
+    };
+}
+
+/// Bytes around the data that the kernels must never touch.
+const GUARD_PATTERN: [u8; 4] = [0x5A, 0xC3, 0x3C, 0x96];
+
+/// The poison written over an output before a launch, as the bits of one
+/// element of `dtype`: never 0 or 1 for spikes, a NaN for voltages (a
+/// voltage is `rest_v` or `thresh_v`, which are never NaN).
+pub fn poison_bits(dtype: DType) -> u64 {
+    match dtype {
+        DType::Bool | DType::U8 => 0xA5,
+        DType::F16 => 0x7DAD,
+        DType::BF16 => 0x7FAD,
+        DType::F32 => 0x7FBA_DBAD,
+        DType::F64 => 0x7FF5_BAD0_BAD0_BAD0,
+    }
+}
+
+fn poison_bytes(dtype: DType) -> Vec<u8> {
+    poison_bits(dtype).to_le_bytes()[..dtype.size()].to_vec()
+}
+
+/// What every clone of a device shares.
+struct State {
+    memory: Memory,
+    /// The parsed module of each operation, in `Op::ALL` order.
+    modules: Vec<Module>,
+    stats: LaunchStats,
+    options: ExecOptions,
+}
+
+/// The interpreter as a kernel device.
+#[derive(Clone)]
+pub struct PtxDevice {
+    state: Rc<RefCell<State>>,
+    limits: GridLimits,
+    layout: Layout,
+}
+
+/// A device buffer: `len` elements at `addr`, inside the allocation at
+/// `base`.
+pub struct PtxBuffer<T> {
+    state: Rc<RefCell<State>>,
+    base: u64,
+    addr: u64,
+    len: usize,
+    _element: PhantomData<T>,
+}
+
+/// A borrowed device input: an address and a length, like a `CudaView`.
+pub struct PtxSlice<'a, T> {
+    addr: u64,
+    len: usize,
+    _borrow: PhantomData<&'a T>,
+}
+
+impl<T> PtxBuffer<T> {
+    /// Address of the first element.
+    pub fn addr(&self) -> u64 {
+        self.addr
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The whole buffer as an input.
+    pub fn as_slice(&self) -> PtxSlice<'_, T> {
+        PtxSlice {
+            addr: self.addr,
+            len: self.len,
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<T> PtxSlice<'_, T> {
+    pub fn addr(&self) -> u64 {
+        self.addr
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl<T> Drop for PtxBuffer<T> {
+    fn drop(&mut self) {
+        // A buffer dropped while the device is busy (never, in the tests)
+        // leaks its allocation rather than panicking in a destructor.
+        if let Ok(mut state) = self.state.try_borrow_mut() {
+            let _ = state.memory.free(self.base);
+        }
+    }
+}
+
+fn device_error(message: impl Into<String>) -> Error {
+    Error::Device(message.into())
+}
+
+fn same_len(what: &'static str, expected: usize, actual: usize) -> Result<()> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            what,
+            expected,
+            actual,
+        })
+    }
+}
+
+/// Copies bytes into elements of `T`.
+pub fn from_bytes<T: Element>(bytes: &[u8]) -> std::result::Result<Vec<T>, String> {
+    let size = std::mem::size_of::<T>();
+    if bytes.len() % size != 0 {
+        return Err(format!("{} bytes are not whole {}s", bytes.len(), T::DTYPE));
+    }
+    // Every bit pattern is a valid value of every element type but bool,
+    // whose bytes must be 0 or 1.
+    if T::DTYPE == DType::Bool && bytes.iter().any(|&b| b > 1) {
+        return Err("a bool buffer holds a byte other than 0 and 1".into());
+    }
+    let mut out = vec![T::zeroed(); bytes.len() / size];
+    // SAFETY: `out` owns exactly `bytes.len()` bytes of plain-data elements
+    // (`Element: NoUninit`), the regions do not overlap, and the bytes form
+    // valid values of `T` (checked above for bool, the only type with
+    // invalid bit patterns).
+    unsafe {
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.as_mut_ptr().cast::<u8>(), bytes.len());
+    }
+    Ok(out)
+}
+
+impl Default for PtxDevice {
+    fn default() -> Self {
+        PtxDevice::new()
+    }
+}
+
+impl PtxDevice {
+    /// The device running the kernels the library embeds (`Op::ptx()`, the
+    /// text the CUDA backend loads), with a small GPU's grid limits and
+    /// guarded buffers.
+    pub fn new() -> PtxDevice {
+        let modules = exact_neuron::kernel::Op::ALL
+            .iter()
+            .map(|op| {
+                parse_module(op.ptx())
+                    .unwrap_or_else(|err| panic!("kernels/{}.ptx: {err}", op.name()))
+            })
+            .collect();
+        PtxDevice::with_modules(modules)
+    }
+
+    fn with_modules(modules: Vec<Module>) -> PtxDevice {
+        PtxDevice {
+            state: Rc::new(RefCell::new(State {
+                memory: Memory::new(),
+                modules,
+                stats: LaunchStats::default(),
+                options: ExecOptions::default(),
+            })),
+            limits: GridLimits::for_multiprocessors(2),
+            layout: Layout::GUARDED,
+        }
+    }
+
+    /// A device whose module for `op` is `ptx` instead of the library's (the
+    /// broken-kernel tests); the other two modules are the library's.
+    pub fn with_source(op: Op, ptx: &str) -> std::result::Result<PtxDevice, ParseError> {
+        let mut modules = Vec::new();
+        for other in Op::ALL {
+            let text = if other == op { ptx } else { other.ptx() };
+            modules.push(parse_module(text)?);
+        }
+        Ok(PtxDevice::with_modules(modules))
+    }
+
+    /// The same device (shared memory) launching with other grid limits.
+    pub fn with_grid_limits(mut self, limits: GridLimits) -> PtxDevice {
+        self.limits = limits;
+        self
+    }
+
+    /// The same device (shared memory) placing new buffers by `layout`.
+    pub fn with_layout(mut self, layout: Layout) -> PtxDevice {
+        assert_eq!(layout.guard % 16, 0, "guards keep 16-byte alignment");
+        self.layout = layout;
+        self
+    }
+
+    pub fn grid_limits(&self) -> GridLimits {
+        self.limits
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Everything launched on this device (all clones) so far.
+    pub fn stats(&self) -> LaunchStats {
+        self.state.borrow().stats
+    }
+
+    /// Live allocations (buffers and staged inputs not yet dropped).
+    pub fn live_allocations(&self) -> usize {
+        self.state.borrow().memory.live()
+    }
+
+    fn owns<T>(&self, buffer: &PtxBuffer<T>) -> Result<()> {
+        if Rc::ptr_eq(&self.state, &buffer.state) {
+            Ok(())
+        } else {
+            Err(device_error("buffer belongs to another interpreter device"))
+        }
+    }
+
+    /// A new buffer of `len` elements of `size` bytes, `offset` elements
+    /// into an allocation between guards, its data zeroed.
+    fn allocate<T>(&self, len: usize, size: usize, offset: usize) -> PtxBuffer<T> {
+        let guard = self.layout.guard;
+        let before = guard + offset * size;
+        let data = len * size;
+        let mut state = self.state.borrow_mut();
+        let base = state.memory.alloc(before + data + guard);
+        let addr = base + before as u64;
+        state
+            .memory
+            .fill(base, before, &GUARD_PATTERN)
+            .and_then(|()| state.memory.fill(addr + data as u64, guard, &GUARD_PATTERN))
+            .expect("guards lie inside the new allocation");
+        PtxBuffer {
+            state: Rc::clone(&self.state),
+            base,
+            addr,
+            len,
+            _element: PhantomData,
+        }
+    }
+
+    /// A device copy of `host` at the layout's input offset: what a caller
+    /// of `forward` would hand the neuron.
+    pub fn stage_input<T: Element>(&self, host: &[T]) -> PtxBuffer<T> {
+        let buffer = self.allocate::<T>(host.len(), T::DTYPE.size(), self.layout.input_offset);
+        self.state
+            .borrow_mut()
+            .memory
+            .write(buffer.addr, bytemuck::cast_slice(host))
+            .expect("the staged data fits its allocation");
+        buffer
+    }
+
+    /// A host copy of a buffer.
+    pub fn read<T: Element>(&self, buffer: &PtxBuffer<T>) -> std::result::Result<Vec<T>, String> {
+        self.owns(buffer).map_err(|e| e.to_string())?;
+        let state = self.state.borrow();
+        from_bytes(
+            state
+                .memory
+                .read(buffer.addr, buffer.len * T::DTYPE.size())?,
+        )
+    }
+
+    /// A host copy of a buffer's whole allocation, guards included.
+    pub fn read_allocation<T>(&self, buffer: &PtxBuffer<T>) -> Vec<u8> {
+        let state = self.state.borrow();
+        let (base, len) = state
+            .memory
+            .allocation_of(buffer.base)
+            .expect("a live buffer has an allocation");
+        state
+            .memory
+            .read(base, len)
+            .expect("an allocation reads whole")
+            .to_vec()
+    }
+
+    /// Runs `plan`, whose output is `out_len` elements of `out_type` at
+    /// `out`, with the poison and the memory checks described above.
+    fn run(&self, plan: &LaunchPlan, out: u64, out_len: usize, out_type: DType) -> Result<()> {
+        // The CUDA backend does not launch an empty plan (a grid of 0 blocks
+        // is an error for the driver, and for the interpreter).
+        if plan.is_empty() {
+            return Ok(());
+        }
+        let mut state = self.state.borrow_mut();
+        let State {
+            memory,
+            modules,
+            stats,
+            options,
+        } = &mut *state;
+        let size = out_type.size();
+        let poison = poison_bytes(out_type);
+        memory
+            .fill(out, out_len * size, &poison)
+            .map_err(device_error)?;
+        let before = memory.snapshot();
+        let module = &modules[plan.kernel().op().index()];
+        let launched = launch_plan(module, plan, memory, options)
+            .map_err(|err| device_error(format!("{}: {err}", plan.kernel().name())))?;
+        stats.add(&launched);
+        let end = out + (out_len * size) as u64;
+        if let Some(addr) = memory.first_change(&before, out..end) {
+            return Err(device_error(format!(
+                "{} changed memory outside its output at {addr:#x} (output {out:#x}..{end:#x})",
+                plan.kernel().name()
+            )));
+        }
+        let written = memory.read(out, out_len * size).map_err(device_error)?;
+        if let Some(i) = written.chunks_exact(size).position(|e| e == poison) {
+            return Err(device_error(format!(
+                "{} left output element {i} of {out_len} unwritten",
+                plan.kernel().name()
+            )));
+        }
+        if out_type == DType::U8 {
+            if let Some(i) = written.iter().position(|&b| b > 1) {
+                return Err(device_error(format!(
+                    "{} wrote spike byte {:#04x} at element {i}",
+                    plan.kernel().name(),
+                    written[i]
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails unless `slice` lies inside one live allocation of this device.
+    fn check_slice<T: Element>(&self, slice: &PtxSlice<'_, T>) -> Result<()> {
+        let bytes = slice.len * T::DTYPE.size();
+        let state = self.state.borrow();
+        match state.memory.allocation_of(slice.addr) {
+            Some((base, len)) if slice.addr + bytes as u64 <= base + len as u64 => Ok(()),
+            _ if bytes == 0 => Ok(()),
+            _ => Err(device_error(format!(
+                "input at {:#x} ({bytes} bytes) is not in this device's memory",
+                slice.addr
+            ))),
+        }
+    }
+}
+
+impl KernelDevice for PtxDevice {
+    type Buffer<T: Element> = PtxBuffer<T>;
+    type Slice<'a, T: Element>
+        = PtxSlice<'a, T>
+    where
+        T: 'a;
+
+    fn alloc_zeroed<T: Element>(&self, len: usize) -> Result<PtxBuffer<T>> {
+        let offset = match T::DTYPE {
+            DType::U8 | DType::Bool => self.layout.byte_offset,
+            _ => self.layout.value_offset,
+        };
+        Ok(self.allocate::<T>(len, T::DTYPE.size(), offset))
+    }
+
+    fn zero<T: Element>(&self, buf: &mut PtxBuffer<T>) -> Result<()> {
+        self.owns(buf)?;
+        // The driver's memset, not a kernel: exactly the buffer's bytes.
+        self.state
+            .borrow_mut()
+            .memory
+            .fill(buf.addr, buf.len * T::DTYPE.size(), &[0])
+            .map_err(device_error)
+    }
+
+    fn buffer_len<T: Element>(buf: &PtxBuffer<T>) -> usize {
+        buf.len
+    }
+
+    fn slice_len<T: Element>(slice: &PtxSlice<'_, T>) -> usize {
+        slice.len
+    }
+
+    fn upload(&self, src: &[u8], dst: &mut PtxBuffer<u8>) -> Result<()> {
+        self.owns(dst)?;
+        same_len("upload source", dst.len, src.len())?;
+        self.state
+            .borrow_mut()
+            .memory
+            .write(dst.addr, src)
+            .map_err(device_error)
+    }
+
+    fn download(&self, src: &PtxBuffer<u8>, dst: &mut [u8]) -> Result<()> {
+        self.owns(src)?;
+        same_len("download destination", src.len, dst.len())?;
+        let state = self.state.borrow();
+        dst.copy_from_slice(state.memory.read(src.addr, src.len).map_err(device_error)?);
+        Ok(())
+    }
+
+    fn threshold<T: ThresholdInput>(
+        &self,
+        inputs: &PtxSlice<'_, T>,
+        spikes: &mut PtxBuffer<u8>,
+    ) -> Result<()> {
+        self.owns(spikes)?;
+        self.check_slice(inputs)?;
+        same_len("inputs", spikes.len, inputs.len)?;
+        let plan = LaunchPlan::threshold::<T>(spikes.len, spikes.addr, inputs.addr, self.limits);
+        self.run(&plan, spikes.addr, spikes.len, DType::U8)
+    }
+
+    fn overrides<T: OverrideValue>(
+        &self,
+        values: &PtxSlice<'_, T>,
+        spikes: &mut PtxBuffer<u8>,
+    ) -> Result<()> {
+        self.owns(spikes)?;
+        self.check_slice(values)?;
+        same_len("override", spikes.len, values.len)?;
+        let plan = LaunchPlan::overrides::<T>(spikes.len, spikes.addr, values.addr, self.limits);
+        self.run(&plan, spikes.addr, spikes.len, DType::U8)
+    }
+
+    fn voltage<T: VoltageElement>(
+        &self,
+        spikes: &PtxBuffer<u8>,
+        rest: T,
+        thresh: T,
+        out: &mut PtxBuffer<T>,
+    ) -> Result<()> {
+        self.owns(spikes)?;
+        self.owns(out)?;
+        same_len("voltage buffer", spikes.len, out.len)?;
+        let plan =
+            LaunchPlan::voltage::<T>(out.len, out.addr, spikes.addr, rest, thresh, self.limits);
+        self.run(&plan, out.addr, out.len, T::DTYPE)
+    }
+}
