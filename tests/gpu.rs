@@ -95,7 +95,7 @@ fn threshold_case<T: ThresholdInput + RandomValue>(
     rng: &mut Rng,
     len: usize,
     offset: usize,
-) -> Option<String> {
+) -> (String, Option<String>) {
     let stream = cuda.stream();
     let host: Vec<T> = rng.values(len + offset);
     let inputs = upload(stream, &host);
@@ -106,7 +106,10 @@ fn threshold_case<T: ThresholdInput + RandomValue>(
     let got = download(stream, &spikes).expect("download");
     let mut expected = vec![0u8; len];
     Cpu.threshold(&host[offset..], &mut expected).unwrap();
-    first_difference(&got, &expected)
+    (
+        format!("threshold_{}", T::DTYPE),
+        first_difference(&got, &expected),
+    )
 }
 
 fn override_case<T: OverrideValue + RandomValue>(
@@ -114,7 +117,7 @@ fn override_case<T: OverrideValue + RandomValue>(
     rng: &mut Rng,
     len: usize,
     offset: usize,
-) -> Option<String> {
+) -> (String, Option<String>) {
     let stream = cuda.stream();
     let host: Vec<T> = rng.values(len + offset);
     let values = upload(stream, &host);
@@ -125,14 +128,17 @@ fn override_case<T: OverrideValue + RandomValue>(
     let got = download(stream, &spikes).expect("download");
     let mut expected = vec![0u8; len];
     Cpu.overrides(&host[offset..], &mut expected).unwrap();
-    first_difference(&got, &expected)
+    (
+        format!("override_{}", T::DTYPE),
+        first_difference(&got, &expected),
+    )
 }
 
 fn voltage_case<T: VoltageElement + RandomValue + PartialEq>(
     cuda: &Cuda,
     rng: &mut Rng,
     len: usize,
-) -> Option<String> {
+) -> (String, Option<String>) {
     let stream = cuda.stream();
     // any bytes: the kernel and the CPU both test `!= 0`
     let spikes_host: Vec<u8> = rng.values(len);
@@ -151,7 +157,10 @@ fn voltage_case<T: VoltageElement + RandomValue + PartialEq>(
     Cpu.voltage(&spikes_host, rest, thresh, &mut expected)
         .unwrap();
     let expected: Vec<u64> = expected.iter().map(|v| bits(v)).collect();
-    first_difference(&got, &expected)
+    (
+        format!("voltage_{}", T::DTYPE),
+        first_difference(&got, &expected),
+    )
 }
 
 /// The bits of a value (NaN payloads compare exactly).
@@ -173,63 +182,37 @@ fn every_kernel_matches_the_cpu_on_random_data() {
     for (cuda, grid) in devices(&stream) {
         for len in LENGTHS {
             for offset in [0, 1] {
-                let mut check = |name: &str, result: Option<String>| {
+                let results = [
+                    threshold_case::<f32>(&cuda, &mut rng, len, offset),
+                    threshold_case::<f64>(&cuda, &mut rng, len, offset),
+                    threshold_case::<f16>(&cuda, &mut rng, len, offset),
+                    threshold_case::<bf16>(&cuda, &mut rng, len, offset),
+                    override_case::<u8>(&cuda, &mut rng, len, offset),
+                    override_case::<bool>(&cuda, &mut rng, len, offset),
+                    override_case::<f32>(&cuda, &mut rng, len, offset),
+                    override_case::<f64>(&cuda, &mut rng, len, offset),
+                    override_case::<f16>(&cuda, &mut rng, len, offset),
+                    override_case::<bf16>(&cuda, &mut rng, len, offset),
+                ];
+                for (name, result) in results {
                     runs += 1;
                     if let Some(why) = result {
                         failures.push(format!("{name} n={len} offset={offset} {grid}: {why}"));
                     }
-                };
-                check(
-                    "threshold_f32",
-                    threshold_case::<f32>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "threshold_f64",
-                    threshold_case::<f64>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "threshold_f16",
-                    threshold_case::<f16>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "threshold_bf16",
-                    threshold_case::<bf16>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "override_u8",
-                    override_case::<u8>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "override_bool",
-                    override_case::<bool>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "override_f32",
-                    override_case::<f32>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "override_f64",
-                    override_case::<f64>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "override_f16",
-                    override_case::<f16>(&cuda, &mut rng, len, offset),
-                );
-                check(
-                    "override_bf16",
-                    override_case::<bf16>(&cuda, &mut rng, len, offset),
-                );
+                }
             }
-            let mut check = |name: &str, result: Option<String>| {
+            let results = [
+                voltage_case::<f32>(&cuda, &mut rng, len),
+                voltage_case::<f64>(&cuda, &mut rng, len),
+                voltage_case::<f16>(&cuda, &mut rng, len),
+                voltage_case::<bf16>(&cuda, &mut rng, len),
+            ];
+            for (name, result) in results {
                 runs += 1;
                 if let Some(why) = result {
                     failures.push(format!("{name} n={len} {grid}: {why}"));
                 }
-            };
-            check("voltage_f32", voltage_case::<f32>(&cuda, &mut rng, len));
-            check("voltage_f64", voltage_case::<f64>(&cuda, &mut rng, len));
-            check("voltage_f16", voltage_case::<f16>(&cuda, &mut rng, len));
-            check("voltage_bf16", voltage_case::<bf16>(&cuda, &mut rng, len));
+            }
         }
     }
     note(&format!(
