@@ -146,10 +146,13 @@ def main():
             print(line(name, n, seconds))
         sys.stdout.flush()
     if args.rounds > 1:
-        print(f"\nmedian over {args.rounds} rounds")
-        print(header)
+        print(f"\nmedian over {args.rounds} rounds (and the slowest to fastest round, Gelem/s)")
+        print(header + "  range")
         for key in sorted(rounds[0], key=lambda k: (k[1], k[0])):
-            print(line(key[0], key[1], statistics.median(r[key] for r in rounds)))
+            name, n = key
+            times = [r[key] for r in rounds]
+            spread = f"  {n / max(times) / 1e9:.2f}-{n / min(times) / 1e9:.2f}"
+            print(line(name, n, statistics.median(times)) + spread)
 
 
 if __name__ == "__main__":
