@@ -1,0 +1,80 @@
+//! inferno's golden cases, replayed bit for bit through the `exact-neuron`
+//! binary: `run` with each case's flags, from inside the case folder. The
+//! case folder is `EXACT_NEURON_GOLDEN` when set.
+
+mod common;
+
+use common::{case_folders, cases_dir, replay_case, scratch, skip};
+
+fn replay_all(device: &str) {
+    let cases = case_folders();
+    assert!(
+        !cases.is_empty(),
+        "no golden cases in {}",
+        cases_dir().display()
+    );
+    let out = scratch(&format!("golden-{device}"));
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|case| {
+            let name = case.file_name().unwrap().to_string_lossy().into_owned();
+            replay_case(case, device, &out.join(&name))
+                .err()
+                .map(|why| format!("{name}: {why}"))
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&out);
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ on {device}:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "{} golden cases replayed through exact-neuron run --device={device}",
+        cases.len()
+    );
+}
+
+#[test]
+fn every_golden_case_replays_through_the_cli_on_the_cpu() {
+    replay_all("cpu");
+}
+
+#[test]
+fn every_golden_case_replays_through_the_cli_on_cuda() {
+    if let Err(why) = exact_neuron::cuda::probe() {
+        skip(
+            "every_golden_case_replays_through_the_cli_on_cuda",
+            "REQUIRE_GPU",
+            &why.to_string(),
+        );
+        return;
+    }
+    replay_all("cuda");
+}
+
+#[test]
+fn the_hidden_golden_subcommand_agrees() {
+    let dir = cases_dir();
+    let output = common::exact_neuron(
+        &std::env::temp_dir(),
+        &[
+            "golden",
+            "--device=cpu",
+            &format!("--cases={}", dir.display()),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        common::stderr(&output)
+    );
+    let count = case_folders().len();
+    assert!(
+        stdout.contains(&format!("{count} passed, 0 failed")),
+        "{stdout}"
+    );
+}
