@@ -95,7 +95,7 @@ fn bad_bench_arguments_exit_2_with_one_line() {
 #[test]
 fn auto_falls_back_to_the_cpu_and_says_so() {
     if exact_neuron::cuda::probe().is_ok() {
-        eprintln!("SKIPPED auto_falls_back_to_the_cpu_and_says_so: a GPU is present");
+        common::note("SKIPPED auto_falls_back_to_the_cpu_and_says_so: a GPU is present");
         return;
     }
     let dir = scratch("bench-auto");

@@ -505,7 +505,7 @@ fn an_existing_output_folder_is_left_alone_on_error() {
 #[test]
 fn cuda_asked_for_where_there_is_none() {
     if exact_neuron::cuda::probe().is_ok() {
-        eprintln!("SKIPPED cuda_asked_for_where_there_is_none: a GPU is present");
+        common::note("SKIPPED cuda_asked_for_where_there_is_none: a GPU is present");
         return;
     }
     let dir = setup("no-cuda");

@@ -31,10 +31,10 @@ fn replay_all(device: &str) {
         cases.len(),
         failures.join("\n")
     );
-    eprintln!(
+    common::note(&format!(
         "{} golden cases replayed through exact-neuron run --device={device}",
         cases.len()
-    );
+    ));
 }
 
 #[test]

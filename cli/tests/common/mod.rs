@@ -26,18 +26,11 @@ pub fn cases_dir() -> PathBuf {
     }
 }
 
-/// Whether `var` is set to `1` (for example `REQUIRE_GPU=1`).
-pub fn required(var: &str) -> bool {
-    std::env::var(var).is_ok_and(|value| value == "1")
-}
-
-/// Reports a skipped test on stderr, or fails it when `var=1`.
-pub fn skip(test: &str, var: &str, why: &str) {
-    if required(var) {
-        panic!("{test}: {var}=1 but {why}");
-    }
-    eprintln!("SKIPPED {test}: {why} (set {var}=1 to make this a failure)");
-}
+// The skip rule and visible notes are the library tests' own.
+#[path = "../../../tests/common/skip.rs"]
+mod skip;
+#[allow(unused_imports)] // each test binary uses a part
+pub use skip::{note, required, skip};
 
 /// A fresh, empty scratch folder for one test.
 pub fn scratch(name: &str) -> PathBuf {
