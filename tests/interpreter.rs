@@ -344,8 +344,14 @@ fn bool_overrides_run_on_the_u8_entry() {
 fn the_embedded_modules_are_the_kernel_files_and_parse_whole() {
     for op in Op::ALL {
         let path = format!("{}/kernels/{}.ptx", env!("CARGO_MANIFEST_DIR"), op.name());
-        let file = std::fs::read_to_string(&path).expect("kernel file");
-        assert_eq!(file, op.ptx(), "{path} differs from the embedded text");
+        // The test binary may run far from its sources (the GPU bundle);
+        // then only the embedded text is there to check.
+        match std::fs::read_to_string(&path) {
+            Ok(file) => assert_eq!(file, op.ptx(), "{path} differs from the embedded text"),
+            Err(_) => common::skip::note(&format!(
+                "{path} is not here: checking the embedded text alone"
+            )),
+        }
         let module = parse_module(op.ptx()).unwrap_or_else(|err| panic!("{path}: {err}"));
         let mut names: Vec<&str> = module.entries.iter().map(|e| e.name.as_str()).collect();
         let mut expected: Vec<&str> = Kernel::ALL
