@@ -12,7 +12,7 @@
 //! output of such a step does not fit in the cache anyway, and memory
 //! traffic is what limits the loop there (about a fifth less of it).
 
-use crate::device::KernelDevice;
+use crate::device::{check_len, KernelDevice};
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::{Error, Result};
 use crate::neuron::ExactNeuron;
@@ -116,18 +116,6 @@ mod stream {
     }
 }
 
-fn same_len(what: &'static str, expected: usize, actual: usize) -> Result<()> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            what,
-            expected,
-            actual,
-        })
-    }
-}
-
 impl KernelDevice for Cpu {
     type Buffer<T: Element> = Vec<T>;
     type Slice<'a, T: Element> = [T];
@@ -157,25 +145,25 @@ impl KernelDevice for Cpu {
     }
 
     fn upload(&self, src: &[u8], dst: &mut Vec<u8>) -> Result<()> {
-        same_len("upload source", dst.len(), src.len())?;
+        check_len("upload source", dst.len(), src.len())?;
         dst.copy_from_slice(src);
         Ok(())
     }
 
     fn download(&self, src: &Vec<u8>, dst: &mut [u8]) -> Result<()> {
-        same_len("download destination", src.len(), dst.len())?;
+        check_len("download destination", src.len(), dst.len())?;
         dst.copy_from_slice(src);
         Ok(())
     }
 
     fn threshold<T: ThresholdInput>(&self, inputs: &[T], spikes: &mut Vec<u8>) -> Result<()> {
-        same_len("inputs", spikes.len(), inputs.len())?;
+        check_len("inputs", spikes.len(), inputs.len())?;
         write_spikes(inputs, spikes, T::is_positive);
         Ok(())
     }
 
     fn overrides<T: OverrideValue>(&self, values: &[T], spikes: &mut Vec<u8>) -> Result<()> {
-        same_len("override", spikes.len(), values.len())?;
+        check_len("override", spikes.len(), values.len())?;
         write_spikes(values, spikes, T::is_nonzero);
         Ok(())
     }
@@ -187,7 +175,7 @@ impl KernelDevice for Cpu {
         thresh: T,
         out: &mut Vec<T>,
     ) -> Result<()> {
-        same_len("voltage buffer", spikes.len(), out.len())?;
+        check_len("voltage buffer", spikes.len(), out.len())?;
         for (voltage, &spike) in out.iter_mut().zip(spikes) {
             *voltage = if spike != 0 { thresh } else { rest };
         }

@@ -9,7 +9,32 @@
 //! arithmetic and argument order.
 
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// `Ok` when `actual` is the `expected` length, else
+/// [`Error::LengthMismatch`] naming `what`. Every device checks its
+/// buffers' lengths with it before touching them.
+///
+/// ```
+/// use exact_neuron::device::check_len;
+///
+/// assert!(check_len("inputs", 12, 12).is_ok());
+/// assert_eq!(
+///     check_len("inputs", 12, 11).unwrap_err().to_string(),
+///     "inputs has 11 elements, expected 12"
+/// );
+/// ```
+pub fn check_len(what: &'static str, expected: usize, actual: usize) -> Result<()> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(Error::LengthMismatch {
+            what,
+            expected,
+            actual,
+        })
+    }
+}
 
 /// A place where neuron state lives and the kernels run.
 ///

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::device::KernelDevice;
+use crate::device::{check_len, KernelDevice};
 use crate::dtype::{OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::{Error, Result};
 use crate::params::{check_positive, NeuronParams};
@@ -243,15 +243,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
     }
 
     fn check_len(&self, what: &'static str, actual: usize) -> Result<()> {
-        if actual == self.shape.len() {
-            Ok(())
-        } else {
-            Err(Error::LengthMismatch {
-                what,
-                expected: self.shape.len(),
-                actual,
-            })
-        }
+        check_len(what, self.shape.len(), actual)
     }
 }
 

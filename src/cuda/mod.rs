@@ -31,7 +31,7 @@ use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 
 pub use probe::{default_stream, probe};
 
-use crate::device::KernelDevice;
+use crate::device::{check_len, KernelDevice};
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::{Error, Result};
 use crate::launch::{ArgValue, GridLimits, LaunchPlan, MAX_ARGS};
@@ -157,18 +157,6 @@ impl std::fmt::Debug for Cuda {
     }
 }
 
-fn same_len(what: &'static str, expected: usize, actual: usize) -> Result<()> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            what,
-            expected,
-            actual,
-        })
-    }
-}
-
 impl KernelDevice for Cuda {
     type Buffer<T: Element> = CudaSlice<T>;
     type Slice<'a, T: Element>
@@ -199,7 +187,7 @@ impl KernelDevice for Cuda {
     }
 
     fn upload(&self, src: &[u8], dst: &mut CudaSlice<u8>) -> Result<()> {
-        same_len("upload source", dst.len(), src.len())?;
+        check_len("upload source", dst.len(), src.len())?;
         self.stream.memcpy_htod(src, dst)?;
         // The host slice is borrowed only for this call.
         self.stream.synchronize()?;
@@ -207,7 +195,7 @@ impl KernelDevice for Cuda {
     }
 
     fn download(&self, src: &CudaSlice<u8>, dst: &mut [u8]) -> Result<()> {
-        same_len("download destination", src.len(), dst.len())?;
+        check_len("download destination", src.len(), dst.len())?;
         self.stream.memcpy_dtoh(src, dst)?;
         self.stream.synchronize()?;
         Ok(())
@@ -219,7 +207,7 @@ impl KernelDevice for Cuda {
         spikes: &mut CudaSlice<u8>,
     ) -> Result<()> {
         self.check_context("inputs", inputs)?;
-        same_len("inputs", spikes.len(), inputs.len())?;
+        check_len("inputs", spikes.len(), inputs.len())?;
         let n = spikes.len();
         // The guards make the stream wait for earlier writes of the buffers
         // and, when dropped after the launch, record this use for other
@@ -241,7 +229,7 @@ impl KernelDevice for Cuda {
         spikes: &mut CudaSlice<u8>,
     ) -> Result<()> {
         self.check_context("override", values)?;
-        same_len("override", spikes.len(), values.len())?;
+        check_len("override", spikes.len(), values.len())?;
         let n = spikes.len();
         let (input, _read) = values.device_ptr(&self.stream);
         let (out, _write) = spikes.device_ptr_mut(&self.stream);
@@ -258,7 +246,7 @@ impl KernelDevice for Cuda {
         thresh: T,
         out: &mut CudaSlice<T>,
     ) -> Result<()> {
-        same_len("voltage buffer", spikes.len(), out.len())?;
+        check_len("voltage buffer", spikes.len(), out.len())?;
         let n = spikes.len();
         let (input, _read) = spikes.device_ptr(&self.stream);
         let (output, _write) = out.device_ptr_mut(&self.stream);

@@ -179,7 +179,12 @@ fn floats_as(values: Vec<f64>, file: DType, dtype: DType) -> Values {
         // round-to-odd step first; no golden case has one.)
         DType::F16 => {
             assert!(file != DType::F64, "f16 inputs come from f16 or f32 files");
-            Values::F16(values.into_iter().map(|v| f16::from_f32(v as f32)).collect())
+            Values::F16(
+                values
+                    .into_iter()
+                    .map(|v| f16::from_f32(v as f32))
+                    .collect(),
+            )
         }
         DType::BF16 => {
             assert!(file != DType::F64, "bf16 inputs come from f32 files");

@@ -25,6 +25,7 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
+use exact_neuron::device::check_len;
 use exact_neuron::kernel::Op;
 use exact_neuron::launch::{GridLimits, LaunchPlan};
 use exact_neuron::{
@@ -174,18 +175,6 @@ impl<T> Drop for PtxBuffer<T> {
 
 fn device_error(message: impl Into<String>) -> Error {
     Error::Device(message.into())
-}
-
-fn same_len(what: &'static str, expected: usize, actual: usize) -> Result<()> {
-    if expected == actual {
-        Ok(())
-    } else {
-        Err(Error::LengthMismatch {
-            what,
-            expected,
-            actual,
-        })
-    }
 }
 
 /// Copies bytes into elements of `T`.
@@ -455,7 +444,7 @@ impl KernelDevice for PtxDevice {
 
     fn upload(&self, src: &[u8], dst: &mut PtxBuffer<u8>) -> Result<()> {
         self.owns(dst)?;
-        same_len("upload source", dst.len, src.len())?;
+        check_len("upload source", dst.len, src.len())?;
         self.state
             .borrow_mut()
             .memory
@@ -465,7 +454,7 @@ impl KernelDevice for PtxDevice {
 
     fn download(&self, src: &PtxBuffer<u8>, dst: &mut [u8]) -> Result<()> {
         self.owns(src)?;
-        same_len("download destination", src.len, dst.len())?;
+        check_len("download destination", src.len, dst.len())?;
         let state = self.state.borrow();
         dst.copy_from_slice(state.memory.read(src.addr, src.len).map_err(device_error)?);
         Ok(())
@@ -478,7 +467,7 @@ impl KernelDevice for PtxDevice {
     ) -> Result<()> {
         self.owns(spikes)?;
         self.check_slice(inputs)?;
-        same_len("inputs", spikes.len, inputs.len)?;
+        check_len("inputs", spikes.len, inputs.len)?;
         let plan = LaunchPlan::threshold::<T>(spikes.len, spikes.addr, inputs.addr, self.limits);
         self.run(&plan, spikes.addr, spikes.len, DType::U8)
     }
@@ -490,7 +479,7 @@ impl KernelDevice for PtxDevice {
     ) -> Result<()> {
         self.owns(spikes)?;
         self.check_slice(values)?;
-        same_len("override", spikes.len, values.len)?;
+        check_len("override", spikes.len, values.len)?;
         let plan = LaunchPlan::overrides::<T>(spikes.len, spikes.addr, values.addr, self.limits);
         self.run(&plan, spikes.addr, spikes.len, DType::U8)
     }
@@ -504,7 +493,7 @@ impl KernelDevice for PtxDevice {
     ) -> Result<()> {
         self.owns(spikes)?;
         self.owns(out)?;
-        same_len("voltage buffer", spikes.len, out.len)?;
+        check_len("voltage buffer", spikes.len, out.len)?;
         let plan =
             LaunchPlan::voltage::<T>(out.len, out.addr, spikes.addr, rest, thresh, self.limits);
         self.run(&plan, out.addr, out.len, T::DTYPE)
