@@ -20,9 +20,17 @@ pub fn bin() -> PathBuf {
 /// The golden case folder: `EXACT_NEURON_GOLDEN`, else the shared one
 /// (`../shared/golden/cases` beside the repository).
 pub fn cases_dir() -> PathBuf {
-    match std::env::var_os("EXACT_NEURON_GOLDEN") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/cases"),
+    if let Some(dir) = std::env::var_os("EXACT_NEURON_GOLDEN") {
+        return PathBuf::from(dir);
+    }
+    // beside the repository, else in a `shared/` folder inside it
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let beside = root.join("../shared/golden/cases");
+    let inside = root.join("shared/golden/cases");
+    if !beside.is_dir() && inside.is_dir() {
+        inside
+    } else {
+        beside
     }
 }
 
