@@ -12,21 +12,11 @@ use exact_neuron::half::{bf16, f16};
 use exact_neuron::{DType, Element, ExactNeuron, KernelDevice, NeuronParams, VoltageElement};
 use serde_json::Value;
 
-/// The folder of golden cases to replay: `EXACT_NEURON_GOLDEN` when set,
-/// else the shared cases beside the repository (`../shared/golden/cases`),
-/// else a `shared/` folder inside it.
+use super::cases::cases_dir_in;
+
+/// The folder of golden cases to replay (see [`cases_dir_in`]).
 pub fn cases_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("EXACT_NEURON_GOLDEN") {
-        return PathBuf::from(dir);
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let beside = root.join("../shared/golden/cases");
-    let inside = root.join("shared/golden/cases");
-    if !beside.is_dir() && inside.is_dir() {
-        inside
-    } else {
-        beside
-    }
+    cases_dir_in(Path::new(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// Whether threshold inputs or override values drive the steps.

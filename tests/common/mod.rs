@@ -2,6 +2,7 @@
 //! special values, and the GPU skip rule. Each test binary uses a part.
 #![allow(dead_code)]
 
+pub mod cases;
 pub mod golden;
 pub mod random;
 pub mod skip;

@@ -20,21 +20,13 @@ pub fn bin() -> PathBuf {
 /// The golden case folder: `EXACT_NEURON_GOLDEN`, else the shared one
 /// (`../shared/golden/cases` beside the repository).
 pub fn cases_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("EXACT_NEURON_GOLDEN") {
-        return PathBuf::from(dir);
-    }
-    // beside the repository, else in a `shared/` folder inside it
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let beside = root.join("../shared/golden/cases");
-    let inside = root.join("shared/golden/cases");
-    if !beside.is_dir() && inside.is_dir() {
-        inside
-    } else {
-        beside
-    }
+    cases::cases_dir_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
-// The skip rule and visible notes are the library tests' own.
+// Where the golden cases are, the skip rule and visible notes: the
+// library tests' own.
+#[path = "../../../tests/common/cases.rs"]
+mod cases;
 #[path = "../../../tests/common/skip.rs"]
 mod skip;
 #[allow(unused_imports)] // each test binary uses a part
