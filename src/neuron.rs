@@ -4,7 +4,7 @@ use std::fmt;
 
 use crate::device::{check_len, KernelDevice};
 use crate::dtype::{OverrideValue, ThresholdInput, VoltageElement};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::params::{check_positive, NeuronParams};
 use crate::pyrepr::float_repr;
 use crate::shape::BatchShape;
@@ -184,7 +184,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
     ///
     /// f64 gives the parameters exactly; f32 rounds them to nearest; f16
     /// and bf16 round that f32 to nearest even. A finite parameter beyond
-    /// `f32::MAX` gives [`Error::VoltageOverflow`] for f32, f16 and bf16.
+    /// `f32::MAX` gives [`Error::VoltageOverflow`](crate::Error::VoltageOverflow) for f32, f16 and bf16.
     pub fn voltage<T: VoltageElement>(&mut self) -> Result<&D::Buffer<T>> {
         let rest = T::from_parameter("rest_v", self.rest_v)?;
         let thresh = T::from_parameter("thresh_v", self.thresh_v)?;
@@ -253,12 +253,10 @@ fn allocated<'s, D: KernelDevice, T: crate::dtype::Element>(
     buffer: &'s mut Option<D::Buffer<T>>,
     len: usize,
 ) -> Result<&'s mut D::Buffer<T>> {
-    if buffer.is_none() {
-        *buffer = Some(device.alloc_zeroed::<T>(len)?);
+    match buffer {
+        Some(allocated) => Ok(allocated),
+        None => Ok(buffer.insert(device.alloc_zeroed::<T>(len)?)),
     }
-    buffer
-        .as_mut()
-        .ok_or_else(|| Error::Device("view buffer vanished after allocation".into()))
 }
 
 impl<D: KernelDevice> fmt::Display for ExactNeuron<D> {
