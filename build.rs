@@ -1,58 +1,86 @@
-//! Embeds the hand-written PTX kernels of `kernels/` into the library.
+//! Embeds the hand-written PTX kernels of `kernels/` into the library, and
+//! generates the table of their entries from the PTX itself.
 //!
-//! Each kernel file is copied into `OUT_DIR` and `kernels.rs` is generated
-//! there with one `&str` constant per file. The build stops with a clear
-//! message when a file is missing or lacks one of the entries that the
-//! library launches, so a renamed or deleted entry can never become a
-//! run-time "function not found" error. Nothing is compiled here: the PTX
-//! text is JIT-compiled by the CUDA driver when a module is loaded.
+//! Every `kernels/{op}.ptx` is copied into `OUT_DIR`, and `kernels.rs` is
+//! generated there with one `&str` constant per file and `ENTRIES`: one row
+//! per `.visible .entry` declaration, in file order, giving its name, its
+//! operation (the file's stem), its element suffix (the name after
+//! `{op}_`) and its declared `.param` list. That table is the only place
+//! the entry names exist in Rust: the registry, the launch plans and the
+//! tests all iterate it (`src/kernel.rs`). The build stops with a clear
+//! message when an entry is not named `{op}_{suffix}` or declares a
+//! parameter type the launcher cannot pass. Nothing is compiled here: the
+//! PTX text is JIT-compiled by the CUDA driver when a module is loaded.
 
 use std::env;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Every kernel file and the entries the library expects in it. This table
-/// must match `Kernel::ALL` in `src/kernel.rs`; a unit test checks that.
-const KERNEL_FILES: &[(&str, &[&str])] = &[
-    (
-        "threshold",
-        &[
-            "threshold_f32",
-            "threshold_f64",
-            "threshold_f16",
-            "threshold_bf16",
-        ],
-    ),
-    (
-        "override",
-        &[
-            "override_u8",
-            "override_f32",
-            "override_f64",
-            "override_f16",
-            "override_bf16",
-        ],
-    ),
-    (
-        "voltage",
-        &["voltage_f32", "voltage_f64", "voltage_f16", "voltage_bf16"],
-    ),
-];
+/// One `.visible .entry` declaration.
+struct Entry {
+    name: String,
+    params: Vec<(String, String)>,
+}
 
-/// The names of the `.visible .entry` declarations in a PTX text.
-fn entries(ptx: &str) -> Vec<String> {
-    ptx.lines()
-        .filter_map(|line| {
-            let code = line.split("//").next().unwrap_or("").trim();
-            let rest = code.strip_prefix(".visible")?.trim_start();
-            let rest = rest.strip_prefix(".entry")?.trim_start();
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            Some(name)
-        })
-        .collect()
+/// The `.param` types a launch plan can pass, as `kernel::ParamType` names
+/// them.
+const PARAM_TYPES: &[(&str, &str)] = &[("u64", "U64"), ("b32", "B32"), ("b64", "B64")];
+
+/// The `.visible .entry` declarations of a PTX text, with their parameters
+/// (`.param .{type} {name}`, in order).
+fn entries(ptx: &str, file: &Path) -> Vec<Entry> {
+    // Comments out, then one string to search across line breaks.
+    let code: String = ptx
+        .lines()
+        .map(|line| line.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find(".visible") {
+        rest = rest[at + ".visible".len()..].trim_start();
+        let Some(after) = rest.strip_prefix(".entry") else {
+            continue;
+        };
+        let after = after.trim_start();
+        let name: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let list = after[name.len()..].trim_start();
+        let Some(list) = list.strip_prefix('(') else {
+            panic!(
+                "exact-neuron: entry `{name}` in {} has no parameter list",
+                file.display()
+            );
+        };
+        let close = list.find(')').unwrap_or_else(|| {
+            panic!(
+                "exact-neuron: the parameter list of `{name}` in {} is not closed",
+                file.display()
+            )
+        });
+        let mut params = Vec::new();
+        for param in list[..close]
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let words: Vec<&str> = param.split_whitespace().collect();
+            match words.as_slice() {
+                [".param", ty, pname] if ty.starts_with('.') => {
+                    params.push((ty[1..].to_owned(), (*pname).to_owned()));
+                }
+                _ => panic!(
+                    "exact-neuron: cannot read parameter `{param}` of `{name}` in {}",
+                    file.display()
+                ),
+            }
+        }
+        found.push(Entry { name, params });
+        rest = &list[close..];
+    }
+    found
 }
 
 fn main() {
@@ -60,51 +88,108 @@ fn main() {
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let kernel_dir = manifest.join("kernels");
+    println!("cargo:rerun-if-changed={}", kernel_dir.display());
+
+    let mut files: Vec<PathBuf> = fs::read_dir(&kernel_dir)
+        .unwrap_or_else(|err| {
+            panic!(
+                "exact-neuron: cannot list kernel folder {}: {err}",
+                kernel_dir.display()
+            )
+        })
+        .map(|entry| entry.expect("a readable kernel folder entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "ptx"))
+        .collect();
+    files.sort();
 
     let mut generated =
         String::from("// Generated by build.rs from kernels/*.ptx. Do not edit.\n\n");
-    for (file, expected) in KERNEL_FILES {
-        let source = kernel_dir.join(format!("{file}.ptx"));
+    let mut rows = String::new();
+    let mut count = 0;
+    let mut max_params = 0;
+    for source in &files {
         println!("cargo:rerun-if-changed={}", source.display());
-        let ptx = fs::read_to_string(&source).unwrap_or_else(|err| {
+        let stem = source
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .expect("kernel file names are UTF-8")
+            .to_owned();
+        let ptx = fs::read_to_string(source).unwrap_or_else(|err| {
             panic!(
                 "exact-neuron: cannot read kernel file {}: {err}",
                 source.display()
             )
         });
-        let found = entries(&ptx);
-        for entry in *expected {
-            if !found.iter().any(|name| name == entry) {
-                panic!(
-                    "exact-neuron: kernel entry `{entry}` is missing from {} (found: {})",
-                    source.display(),
-                    found.join(", ")
-                );
+        // The file's stem names its operation: `Op::{Stem}` must exist.
+        let variant = capitalized(&stem);
+        for entry in entries(&ptx, source) {
+            let suffix = entry
+                .name
+                .strip_prefix(&format!("{stem}_"))
+                .filter(|suffix| !suffix.is_empty())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "exact-neuron: entry `{}` in {} is not named `{stem}_{{element}}`",
+                        entry.name,
+                        source.display()
+                    )
+                });
+            let mut types = Vec::new();
+            let mut names = Vec::new();
+            for (ty, name) in &entry.params {
+                let variant = PARAM_TYPES
+                    .iter()
+                    .find(|(ptx, _)| ptx == ty)
+                    .map(|(_, rust)| *rust)
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "exact-neuron: parameter `{name}` of `{}` in {} has type .{ty}; \
+                             a launch plan passes only .u64, .b32 and .b64",
+                            entry.name,
+                            source.display()
+                        )
+                    });
+                types.push(format!("ParamType::{variant}"));
+                names.push(format!("{name:?}"));
             }
+            max_params = max_params.max(types.len());
+            rows.push_str(&format!(
+                "    EntryInfo {{ name: {:?}, op: Op::{variant}, suffix: {suffix:?}, params: &[{}], param_names: &[{}] }},\n",
+                entry.name,
+                types.join(", "),
+                names.join(", ")
+            ));
+            count += 1;
         }
-        for name in &found {
-            if !expected.contains(&name.as_str()) {
-                panic!(
-                    "exact-neuron: {} declares entry `{name}`, which the library does not know; \
-                     add it to build.rs and src/kernel.rs or remove it",
-                    source.display()
-                );
-            }
-        }
-        let embedded = out_dir.join(format!("{file}.ptx"));
+        let embedded = out_dir.join(format!("{stem}.ptx"));
         fs::write(&embedded, &ptx).unwrap_or_else(|err| {
             panic!("exact-neuron: cannot write {}: {err}", embedded.display())
         });
         generated.push_str(&format!(
-            "/// The PTX text of `kernels/{file}.ptx`.\npub(crate) const {}_PTX: &str = include_str!({:?});\n",
-            file.to_uppercase(),
+            "/// The PTX text of `kernels/{stem}.ptx`.\npub(crate) const {}_PTX: &str = include_str!({:?});\n",
+            stem.to_uppercase(),
             path_str(&embedded)
         ));
     }
+    generated.push_str(&format!(
+        "\n/// Every `.visible .entry` of `kernels/*.ptx`, in file order.\n\
+         pub(crate) const ENTRIES: [EntryInfo; {count}] = [\n{rows}];\n\n\
+         /// The longest parameter list of any entry.\n\
+         pub(crate) const MAX_PARAMS: usize = {max_params};\n"
+    ));
     let target = out_dir.join("kernels.rs");
     fs::write(&target, generated)
         .unwrap_or_else(|err| panic!("exact-neuron: cannot write {}: {err}", target.display()));
     println!("cargo:rerun-if-changed=build.rs");
+}
+
+/// `threshold` -> `Threshold`.
+fn capitalized(stem: &str) -> String {
+    let mut chars = stem.chars();
+    match chars.next() {
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+        None => String::new(),
+    }
 }
 
 fn path_str(path: &Path) -> String {

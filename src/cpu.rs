@@ -12,9 +12,9 @@
 //! output of such a step does not fit in the cache anyway, and memory
 //! traffic is what limits the loop there (about a fifth less of it).
 
-use crate::device::{check_len, KernelDevice};
+use crate::device::{check_len, host_zeroed, KernelDevice};
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::neuron::ExactNeuron;
 use crate::params::NeuronParams;
 
@@ -121,14 +121,7 @@ impl KernelDevice for Cpu {
     type Slice<'a, T: Element> = [T];
 
     fn alloc_zeroed<T: Element>(&self, len: usize) -> Result<Vec<T>> {
-        let mut buffer = Vec::new();
-        buffer
-            .try_reserve_exact(len)
-            .map_err(|_| Error::OutOfMemory {
-                bytes: len.saturating_mul(std::mem::size_of::<T>()),
-            })?;
-        buffer.resize(len, T::zeroed());
-        Ok(buffer)
+        host_zeroed(len)
     }
 
     fn zero<T: Element>(&self, buf: &mut Vec<T>) -> Result<()> {
@@ -144,16 +137,26 @@ impl KernelDevice for Cpu {
         slice.len()
     }
 
-    fn upload(&self, src: &[u8], dst: &mut Vec<u8>) -> Result<()> {
+    fn upload<T: Element>(&self, src: &[T], dst: &mut Vec<T>) -> Result<()> {
         check_len("upload source", dst.len(), src.len())?;
         dst.copy_from_slice(src);
         Ok(())
     }
 
-    fn download(&self, src: &Vec<u8>, dst: &mut [u8]) -> Result<()> {
+    fn download<T: Element>(&self, src: &Vec<T>, dst: &mut [T]) -> Result<()> {
         check_len("download destination", src.len(), dst.len())?;
         dst.copy_from_slice(src);
         Ok(())
+    }
+
+    fn with_input<T: Element, R>(&self, host: &[T], f: impl FnOnce(&[T]) -> R) -> Result<R> {
+        Ok(f(host))
+    }
+
+    fn to_host<T: Element>(&self, src: &Vec<T>) -> Result<Vec<T>> {
+        let mut host = host_zeroed::<T>(src.len())?;
+        host.copy_from_slice(src);
+        Ok(host)
     }
 
     fn threshold<T: ThresholdInput>(&self, inputs: &[T], spikes: &mut Vec<u8>) -> Result<()> {

@@ -36,13 +36,27 @@ pub fn check_len(what: &'static str, expected: usize, actual: usize) -> Result<(
     }
 }
 
+/// `len` zeroed elements in a host `Vec`, or [`Error::OutOfMemory`] (never
+/// an abort) when the allocation fails.
+pub fn host_zeroed<T: Element>(len: usize) -> Result<Vec<T>> {
+    let mut buffer = Vec::new();
+    buffer
+        .try_reserve_exact(len)
+        .map_err(|_| Error::OutOfMemory {
+            bytes: len.saturating_mul(std::mem::size_of::<T>()),
+        })?;
+    buffer.resize(len, T::zeroed());
+    Ok(buffer)
+}
+
 /// A place where neuron state lives and the kernels run.
 ///
 /// Every method that takes a buffer and a slice checks that their lengths
 /// agree and returns an error (never panics) when they don't.
 pub trait KernelDevice {
-    /// An owned buffer of `T` on the device.
-    type Buffer<T: Element>;
+    /// An owned buffer of `T` on the device. It owns its memory (`'static`),
+    /// so that a neuron can keep buffers of several types in one cache.
+    type Buffer<T: Element>: 'static;
 
     /// A borrowed input of `T` that a caller hands to `forward`.
     type Slice<'a, T: Element>: ?Sized
@@ -61,12 +75,35 @@ pub trait KernelDevice {
     /// The number of elements of an input.
     fn slice_len<T: Element>(slice: &Self::Slice<'_, T>) -> usize;
 
-    /// Copies host bytes into a byte buffer of the same length.
-    fn upload(&self, src: &[u8], dst: &mut Self::Buffer<u8>) -> Result<()>;
+    /// Copies host values into a buffer of the same length; `src` may be
+    /// reused when this returns.
+    fn upload<T: Element>(&self, src: &[T], dst: &mut Self::Buffer<T>) -> Result<()>;
 
-    /// Copies a byte buffer into host bytes of the same length; the bytes
-    /// are final when this returns.
-    fn download(&self, src: &Self::Buffer<u8>, dst: &mut [u8]) -> Result<()>;
+    /// Copies a buffer into host values of the same length; the values are
+    /// final when this returns.
+    fn download<T: Element>(&self, src: &Self::Buffer<T>, dst: &mut [T]) -> Result<()>;
+
+    /// Runs `f` on host values as this device's input: the CPU lends `host`
+    /// itself, a GPU copies it into a new buffer first.
+    fn with_input<T: Element, R>(
+        &self,
+        host: &[T],
+        f: impl FnOnce(&Self::Slice<'_, T>) -> R,
+    ) -> Result<R>;
+
+    /// A new buffer holding a copy of `src`.
+    fn alloc_from<T: Element>(&self, src: &[T]) -> Result<Self::Buffer<T>> {
+        let mut buffer = self.alloc_zeroed::<T>(src.len())?;
+        self.upload(src, &mut buffer)?;
+        Ok(buffer)
+    }
+
+    /// A host copy of a buffer.
+    fn to_host<T: Element>(&self, src: &Self::Buffer<T>) -> Result<Vec<T>> {
+        let mut host = host_zeroed::<T>(Self::buffer_len(src))?;
+        self.download(src, &mut host)?;
+        Ok(host)
+    }
 
     /// `spikes[i] = inputs[i] > 0`.
     fn threshold<T: ThresholdInput>(

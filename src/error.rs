@@ -48,6 +48,45 @@ pub enum Error {
         dtype: DType,
     },
 
+    /// No kernel entry runs the operation on the element type (threshold
+    /// mode on `u8`, say).
+    #[error("no {op} kernel for {dtype}")]
+    NoKernel {
+        /// The operation: `"threshold"`, `"override"` or `"voltage"`.
+        op: &'static str,
+        /// The element type asked for.
+        dtype: DType,
+    },
+
+    /// A launch plan's arguments do not match its entry's parameters.
+    #[error("launch plan for {entry}: {reason}")]
+    BadPlan {
+        /// The entry's name.
+        entry: &'static str,
+        /// What does not match.
+        reason: String,
+    },
+
+    /// Host values of one element type were given where another is needed.
+    #[error("{what} are {actual}, expected {expected}")]
+    WrongDType {
+        /// What was passed.
+        what: &'static str,
+        /// The type needed.
+        expected: DType,
+        /// The type given.
+        actual: DType,
+    },
+
+    /// Bytes that cannot be read as values of an element type.
+    #[error("{what}: {reason}")]
+    BadBytes {
+        /// What was passed.
+        what: &'static str,
+        /// Why the bytes are not values: length, alignment, bool bytes.
+        reason: String,
+    },
+
     /// Host memory for a buffer could not be allocated.
     #[error("cannot allocate {bytes} bytes of host memory")]
     OutOfMemory {

@@ -1,17 +1,66 @@
-//! The typed registry of kernel entries and their embedded PTX.
+//! The registry of kernel entries: a table generated from the PTX.
 //!
-//! Every entry is named `{op}_{dtype}` after its operation and the element
-//! type of its typed side (the input for `threshold` and `override`, the
-//! output for `voltage`), as candle-kernels names its entries. [`Kernel`] is
-//! the closed list of the 13 entries; its methods give what a launcher must
-//! know: the PTX module, the vector-group width and the alignments that the
-//! vector path needs.
+//! `build.rs` reads every `.visible .entry` declaration of `kernels/*.ptx`
+//! and generates the table that [`Kernel`] indexes: each entry's name, its
+//! operation (the file it is in), its element suffix and its `.param` list.
+//! No entry name is written anywhere else in Rust: the CUDA registry loads
+//! [`Kernel::ALL`], the launch plans take their parameter types from
+//! [`Kernel::params`], and the tests iterate the same list.
+//!
+//! Every entry is named `{op}_{suffix}`, as candle-kernels names its
+//! entries. The suffix names the element type of the entry's typed side
+//! (the input for `threshold` and `override`, the output for `voltage`), or
+//! the types that share its code: `u8` also serves `bool` (a bool is one
+//! byte), and `b16` serves both `f16` and `bf16` where the kernel only
+//! moves or tests 16-bit patterns and never interprets them
+//! (`override_b16`, `voltage_b16`). [`Kernel::find`] maps an operation and
+//! an element type to its entry.
+
+use std::fmt;
 
 use crate::dtype::DType;
 
-mod embedded {
+/// The declared type of one kernel parameter: what a launch argument must
+/// be (see [`crate::launch::ArgValue`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamType {
+    /// `.param .u64`: an address or a count.
+    U64,
+    /// `.param .b32`: 32 bits.
+    B32,
+    /// `.param .b64`: 64 bits.
+    B64,
+}
+
+impl ParamType {
+    /// The PTX spelling: `.u64`, `.b32` or `.b64`.
+    pub const fn ptx_name(self) -> &'static str {
+        match self {
+            ParamType::U64 => ".u64",
+            ParamType::B32 => ".b32",
+            ParamType::B64 => ".b64",
+        }
+    }
+}
+
+/// One row of the generated table.
+struct EntryInfo {
+    name: &'static str,
+    op: Op,
+    suffix: &'static str,
+    params: &'static [ParamType],
+    param_names: &'static [&'static str],
+}
+
+mod generated {
+    use super::{EntryInfo, Op, ParamType};
+
     include!(concat!(env!("OUT_DIR"), "/kernels.rs"));
 }
+
+/// The longest parameter list of any entry (the size of a launch plan's
+/// argument array).
+pub const MAX_PARAMS: usize = generated::MAX_PARAMS;
 
 /// An operation, one PTX file (`kernels/{name}.ptx`) each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -45,145 +94,142 @@ impl Op {
     /// The PTX text of the operation's module, embedded at build time.
     pub const fn ptx(self) -> &'static str {
         match self {
-            Op::Threshold => embedded::THRESHOLD_PTX,
-            Op::Override => embedded::OVERRIDE_PTX,
-            Op::Voltage => embedded::VOLTAGE_PTX,
+            Op::Threshold => generated::THRESHOLD_PTX,
+            Op::Override => generated::OVERRIDE_PTX,
+            Op::Voltage => generated::VOLTAGE_PTX,
         }
+    }
+
+    /// The entries of this operation, in table order.
+    pub fn kernels(self) -> impl Iterator<Item = Kernel> {
+        Kernel::ALL
+            .into_iter()
+            .filter(move |kernel| kernel.op() == self)
     }
 }
 
-/// One kernel entry.
-///
-/// Every entry takes `(out: u64, in: u64, n: u64, groups: u64)` and the
-/// voltage entries two more: the bit patterns of `rest_v` and `thresh_v`
-/// (`.b64` for `voltage_f64`, `.b32` otherwise). See [`crate::launch`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[allow(missing_docs)] // the variants are the entry names
-pub enum Kernel {
-    ThresholdF32,
-    ThresholdF64,
-    ThresholdF16,
-    ThresholdBf16,
-    OverrideU8,
-    OverrideF32,
-    OverrideF64,
-    OverrideF16,
-    OverrideBf16,
-    VoltageF32,
-    VoltageF64,
-    VoltageF16,
-    VoltageBf16,
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
+/// The element types an entry suffix serves, the first being the one whose
+/// size the entry reads or writes. Empty for a suffix this crate does not
+/// know (a unit test keeps the table free of those).
+fn suffix_dtypes(suffix: &str) -> &'static [DType] {
+    match suffix {
+        "u8" => &[DType::U8, DType::Bool],
+        "b16" => &[DType::F16, DType::BF16],
+        "f16" => &[DType::F16],
+        "bf16" => &[DType::BF16],
+        "f32" => &[DType::F32],
+        "f64" => &[DType::F64],
+        _ => &[],
+    }
+}
+
+/// One kernel entry: a row of the table generated from `kernels/*.ptx`.
+///
+/// Every entry of this crate takes `(out: u64, in: u64, n: u64, groups:
+/// u64)` and the voltage entries two more, the bit patterns of `rest_v` and
+/// `thresh_v`; [`Kernel::params`] is what the PTX declares, and a
+/// [`LaunchPlan`](crate::launch::LaunchPlan) is checked against it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Kernel {
+    index: u8,
+}
+
+/// The number of entries.
+const COUNT: usize = generated::ENTRIES.len();
+
 impl Kernel {
-    /// All 13 entries.
-    pub const ALL: [Kernel; 13] = [
-        Kernel::ThresholdF32,
-        Kernel::ThresholdF64,
-        Kernel::ThresholdF16,
-        Kernel::ThresholdBf16,
-        Kernel::OverrideU8,
-        Kernel::OverrideF32,
-        Kernel::OverrideF64,
-        Kernel::OverrideF16,
-        Kernel::OverrideBf16,
-        Kernel::VoltageF32,
-        Kernel::VoltageF64,
-        Kernel::VoltageF16,
-        Kernel::VoltageBf16,
-    ];
+    /// Every entry, in table order (by file name, then declaration order).
+    pub const ALL: [Kernel; COUNT] = {
+        let mut all = [Kernel { index: 0 }; COUNT];
+        let mut i = 0;
+        while i < COUNT {
+            all[i] = Kernel { index: i as u8 };
+            i += 1;
+        }
+        all
+    };
+
+    const fn info(self) -> &'static EntryInfo {
+        &generated::ENTRIES[self.index as usize]
+    }
 
     /// The entry's position in [`Kernel::ALL`].
     pub const fn index(self) -> usize {
-        self as usize
+        self.index as usize
+    }
+
+    /// The entry's name in its PTX module, `{op}_{suffix}`.
+    pub const fn name(self) -> &'static str {
+        self.info().name
     }
 
     /// The entry's operation.
     pub const fn op(self) -> Op {
-        match self {
-            Kernel::ThresholdF32
-            | Kernel::ThresholdF64
-            | Kernel::ThresholdF16
-            | Kernel::ThresholdBf16 => Op::Threshold,
-            Kernel::OverrideU8
-            | Kernel::OverrideF32
-            | Kernel::OverrideF64
-            | Kernel::OverrideF16
-            | Kernel::OverrideBf16 => Op::Override,
-            Kernel::VoltageF32 | Kernel::VoltageF64 | Kernel::VoltageF16 | Kernel::VoltageBf16 => {
-                Op::Voltage
-            }
-        }
+        self.info().op
     }
 
-    /// The element type of the entry's typed side.
-    pub const fn dtype(self) -> DType {
-        match self {
-            Kernel::OverrideU8 => DType::U8,
-            Kernel::ThresholdF32 | Kernel::OverrideF32 | Kernel::VoltageF32 => DType::F32,
-            Kernel::ThresholdF64 | Kernel::OverrideF64 | Kernel::VoltageF64 => DType::F64,
-            Kernel::ThresholdF16 | Kernel::OverrideF16 | Kernel::VoltageF16 => DType::F16,
-            Kernel::ThresholdBf16 | Kernel::OverrideBf16 | Kernel::VoltageBf16 => DType::BF16,
-        }
+    /// The part of the name after `{op}_`: `u8`, `b16`, `f32`, ...
+    pub const fn suffix(self) -> &'static str {
+        self.info().suffix
     }
 
-    /// The entry's name in its PTX module, `{op}_{dtype}`.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Kernel::ThresholdF32 => "threshold_f32",
-            Kernel::ThresholdF64 => "threshold_f64",
-            Kernel::ThresholdF16 => "threshold_f16",
-            Kernel::ThresholdBf16 => "threshold_bf16",
-            Kernel::OverrideU8 => "override_u8",
-            Kernel::OverrideF32 => "override_f32",
-            Kernel::OverrideF64 => "override_f64",
-            Kernel::OverrideF16 => "override_f16",
-            Kernel::OverrideBf16 => "override_bf16",
-            Kernel::VoltageF32 => "voltage_f32",
-            Kernel::VoltageF64 => "voltage_f64",
-            Kernel::VoltageF16 => "voltage_f16",
-            Kernel::VoltageBf16 => "voltage_bf16",
-        }
+    /// The declared types of the entry's parameters, in launch order.
+    pub const fn params(self) -> &'static [ParamType] {
+        self.info().params
     }
 
-    /// The entry for `op` on `dtype`, if there is one (`bool` overrides run
-    /// on the `u8` entry).
+    /// The declared names of the entry's parameters (`p_out`, ...).
+    pub const fn param_names(self) -> &'static [&'static str] {
+        self.info().param_names
+    }
+
+    /// The element types this entry runs for (`override_u8`: `u8` and
+    /// `bool`; `voltage_b16`: `f16` and `bf16`).
+    pub fn dtypes(self) -> &'static [DType] {
+        suffix_dtypes(self.suffix())
+    }
+
+    /// The entry called `name`, if there is one.
+    pub fn named(name: &str) -> Option<Kernel> {
+        Kernel::ALL.into_iter().find(|kernel| kernel.name() == name)
+    }
+
+    /// The entry that runs `op` on `dtype`, if there is one.
     pub fn find(op: Op, dtype: DType) -> Option<Kernel> {
-        let dtype = if dtype == DType::Bool && op == Op::Override {
-            DType::U8
-        } else {
-            dtype
-        };
-        Kernel::ALL
-            .into_iter()
-            .find(|kernel| kernel.op() == op && kernel.dtype() == dtype)
+        op.kernels().find(|kernel| kernel.dtypes().contains(&dtype))
+    }
+
+    /// Size in bytes of the suffix's element.
+    fn element_size(self) -> usize {
+        self.dtypes().first().map_or(0, |dtype| dtype.size())
     }
 
     /// Size in bytes of one element read (`in`).
-    pub const fn input_size(self) -> usize {
+    pub fn input_size(self) -> usize {
         match self.op() {
             Op::Voltage => 1,
-            Op::Threshold | Op::Override => self.dtype().size(),
+            Op::Threshold | Op::Override => self.element_size(),
         }
     }
 
     /// Size in bytes of one element written (`out`).
-    pub const fn output_size(self) -> usize {
+    pub fn output_size(self) -> usize {
         match self.op() {
-            Op::Voltage => self.dtype().size(),
+            Op::Voltage => self.element_size(),
             Op::Threshold | Op::Override => 1,
         }
     }
 
     /// W, the number of elements one vector-path iteration handles: 16
     /// bytes' worth of the wider side, rounded to at least 4 elements.
-    pub const fn group_width(self) -> usize {
-        let wide = if self.input_size() > self.output_size() {
-            self.input_size()
-        } else {
-            self.output_size()
-        };
-        match wide {
+    pub fn group_width(self) -> usize {
+        match self.input_size().max(self.output_size()) {
             1 => 16,
             2 => 8,
             _ => 4,
@@ -192,23 +238,13 @@ impl Kernel {
 
     /// Byte alignment of `in` that the vector path needs: that of one
     /// group's input, capped at the 16 bytes of the widest access.
-    pub const fn input_alignment(self) -> usize {
-        let bytes = self.group_width() * self.input_size();
-        if bytes > 16 {
-            16
-        } else {
-            bytes
-        }
+    pub fn input_alignment(self) -> usize {
+        (self.group_width() * self.input_size()).min(16)
     }
 
     /// Byte alignment of `out` that the vector path needs.
-    pub const fn output_alignment(self) -> usize {
-        let bytes = self.group_width() * self.output_size();
-        if bytes > 16 {
-            16
-        } else {
-            bytes
-        }
+    pub fn output_alignment(self) -> usize {
+        (self.group_width() * self.output_size()).min(16)
     }
 
     /// The PTX text of the module that holds this entry.
@@ -217,32 +253,91 @@ impl Kernel {
     }
 }
 
+impl fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Kernel({})", self.name())
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DTYPES: [DType; 6] = [
+        DType::Bool,
+        DType::U8,
+        DType::F16,
+        DType::BF16,
+        DType::F32,
+        DType::F64,
+    ];
 
     #[test]
     fn indices_are_positions_in_all() {
         for (index, kernel) in Kernel::ALL.into_iter().enumerate() {
             assert_eq!(kernel.index(), index);
+            assert_eq!(Kernel::named(kernel.name()), Some(kernel));
         }
         for (index, op) in Op::ALL.into_iter().enumerate() {
             assert_eq!(op.index(), index);
         }
+        assert_eq!(Kernel::named("voltage_bf16"), None);
     }
 
     #[test]
-    fn names_are_op_underscore_dtype() {
+    fn names_are_op_underscore_a_known_suffix() {
         for kernel in Kernel::ALL {
             assert_eq!(
                 kernel.name(),
-                format!("{}_{}", kernel.op().name(), kernel.dtype().name())
+                format!("{}_{}", kernel.op().name(), kernel.suffix())
             );
-            assert_eq!(Kernel::find(kernel.op(), kernel.dtype()), Some(kernel));
+            assert!(!kernel.dtypes().is_empty(), "{kernel}: unknown suffix");
+            assert_eq!(kernel.params().len(), kernel.param_names().len());
+            assert!(kernel.params().len() <= MAX_PARAMS);
+            for &dtype in kernel.dtypes() {
+                assert_eq!(Kernel::find(kernel.op(), dtype), Some(kernel));
+            }
         }
+    }
+
+    /// Each operation has at most one entry per element type, and exactly
+    /// the types its trait admits.
+    #[test]
+    fn every_operation_covers_its_element_types_once() {
+        let covered = |op: Op| -> Vec<DType> {
+            DTYPES
+                .into_iter()
+                .filter(|&dtype| {
+                    let serving = op
+                        .kernels()
+                        .filter(|kernel| kernel.dtypes().contains(&dtype))
+                        .count();
+                    assert!(serving <= 1, "{op} on {dtype}: {serving} entries");
+                    serving == 1
+                })
+                .collect()
+        };
+        let floats = vec![DType::F16, DType::BF16, DType::F32, DType::F64];
+        assert_eq!(covered(Op::Threshold), floats);
+        assert_eq!(covered(Op::Override), DTYPES.to_vec());
+        assert_eq!(covered(Op::Voltage), floats);
         assert_eq!(
             Kernel::find(Op::Override, DType::Bool),
-            Some(Kernel::OverrideU8)
+            Kernel::find(Op::Override, DType::U8)
+        );
+        assert_eq!(
+            Kernel::find(Op::Voltage, DType::BF16),
+            Kernel::find(Op::Voltage, DType::F16)
+        );
+        assert_ne!(
+            Kernel::find(Op::Threshold, DType::BF16),
+            Kernel::find(Op::Threshold, DType::F16)
         );
         assert_eq!(Kernel::find(Op::Threshold, DType::Bool), None);
         assert_eq!(Kernel::find(Op::Voltage, DType::U8), None);
@@ -271,26 +366,41 @@ mod tests {
 
     #[test]
     fn vector_geometry_matches_the_ptx_headers() {
-        // (entry, W, in alignment, out alignment), as documented in kernels/*.ptx
+        // (op, dtype, W, in alignment, out alignment), as documented in
+        // kernels/*.ptx
         let table = [
-            (Kernel::ThresholdF32, 4, 16, 4),
-            (Kernel::ThresholdF64, 4, 16, 4),
-            (Kernel::ThresholdF16, 8, 16, 8),
-            (Kernel::ThresholdBf16, 8, 16, 8),
-            (Kernel::OverrideU8, 16, 16, 16),
-            (Kernel::OverrideF32, 4, 16, 4),
-            (Kernel::OverrideF64, 4, 16, 4),
-            (Kernel::OverrideF16, 8, 16, 8),
-            (Kernel::OverrideBf16, 8, 16, 8),
-            (Kernel::VoltageF32, 4, 4, 16),
-            (Kernel::VoltageF64, 4, 4, 16),
-            (Kernel::VoltageF16, 8, 8, 16),
-            (Kernel::VoltageBf16, 8, 8, 16),
+            (Op::Threshold, DType::F32, 4, 16, 4),
+            (Op::Threshold, DType::F64, 4, 16, 4),
+            (Op::Threshold, DType::F16, 8, 16, 8),
+            (Op::Threshold, DType::BF16, 8, 16, 8),
+            (Op::Override, DType::U8, 16, 16, 16),
+            (Op::Override, DType::F32, 4, 16, 4),
+            (Op::Override, DType::F64, 4, 16, 4),
+            (Op::Override, DType::F16, 8, 16, 8),
+            (Op::Override, DType::BF16, 8, 16, 8),
+            (Op::Voltage, DType::F32, 4, 4, 16),
+            (Op::Voltage, DType::F64, 4, 4, 16),
+            (Op::Voltage, DType::F16, 8, 8, 16),
+            (Op::Voltage, DType::BF16, 8, 8, 16),
         ];
-        for (kernel, width, input, output) in table {
-            assert_eq!(kernel.group_width(), width, "{}", kernel.name());
-            assert_eq!(kernel.input_alignment(), input, "{}", kernel.name());
-            assert_eq!(kernel.output_alignment(), output, "{}", kernel.name());
+        for (op, dtype, width, input, output) in table {
+            let kernel = Kernel::find(op, dtype).expect("an entry");
+            assert_eq!(kernel.group_width(), width, "{kernel}");
+            assert_eq!(kernel.input_alignment(), input, "{kernel}");
+            assert_eq!(kernel.output_alignment(), output, "{kernel}");
+        }
+    }
+
+    #[test]
+    fn parameter_lists_are_the_ones_the_launch_plans_build() {
+        use ParamType::{B32, B64, U64};
+        for kernel in Kernel::ALL {
+            let expected: &[ParamType] = match (kernel.op(), kernel.suffix()) {
+                (Op::Voltage, "f64") => &[U64, U64, U64, U64, B64, B64],
+                (Op::Voltage, _) => &[U64, U64, U64, U64, B32, B32],
+                _ => &[U64, U64, U64, U64],
+            };
+            assert_eq!(kernel.params(), expected, "{kernel}");
         }
     }
 }

@@ -1,17 +1,20 @@
 //! Launch plans: the one place where the host decides how a kernel runs.
 //!
 //! A [`LaunchPlan`] holds the entry, the grid and block sizes and the
-//! argument list, in the order of the entry's `.param` declarations. Every
+//! argument list, in the order of the entry's `.param` declarations and
+//! checked against them (the table of [`crate::kernel`]). Every
 //! kernel device builds its plans here (the CUDA backend hands them to the
 //! driver; the test suite's PTX interpreter executes them), so the grid
 //! arithmetic, the alignment checks that pick the vector path and the
 //! argument order are one piece of code, tested on every machine.
 
-use crate::dtype::{OverrideValue, ThresholdInput, VoltageElement};
-use crate::kernel::Kernel;
+use crate::dtype::{DType, OverrideValue, ThresholdInput, VoltageElement};
+use crate::error::{Error, Result};
+use crate::kernel::{Kernel, Op, ParamType, MAX_PARAMS};
 
-/// The most parameters an entry takes (the voltage entries' six).
-pub const MAX_ARGS: usize = 6;
+/// The most arguments a plan holds: the longest parameter list of any entry
+/// in the generated table.
+pub const MAX_ARGS: usize = MAX_PARAMS;
 
 /// Threads per block of every launch.
 pub const BLOCK_THREADS: u32 = 256;
@@ -87,9 +90,43 @@ impl ArgValue {
             ArgValue::B32(_) => 4,
         }
     }
+
+    /// The `.param` type this argument fills.
+    pub const fn param_type(self) -> ParamType {
+        match self {
+            ArgValue::U64(_) => ParamType::U64,
+            ArgValue::B32(_) => ParamType::B32,
+            ArgValue::B64(_) => ParamType::B64,
+        }
+    }
+}
+
+/// One argument as a [`PlanBuilder`] collects it, before the geometry is
+/// known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Arg {
+    /// The address of a buffer the kernel reads or writes, and the byte
+    /// alignment its vector accesses need.
+    Buffer { addr: u64, alignment: u64 },
+    /// `n`, the element count.
+    Count,
+    /// The number of W-element groups on the vector path.
+    Groups,
+    /// Bits whose width is the declared parameter's (`.b32` or `.b64`).
+    Bits(u64),
+    /// A value of a fixed type.
+    Value(ArgValue),
 }
 
 /// Everything needed to launch one kernel: entry, grid, block and arguments.
+///
+/// Every plan is elementwise: `n` elements, of which the first
+/// `W * vector_groups` go the vector way (W is the entry's
+/// [`group_width`](Kernel::group_width)) and the rest one by one, on a
+/// one-dimensional grid that loops with a grid stride. The arguments are an
+/// ordered, typed list checked against the entry's declared parameters, so
+/// an entry with more buffers (several outputs, strides) is built the same
+/// way, with [`LaunchPlan::elementwise`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LaunchPlan {
     kernel: Kernel,
@@ -100,65 +137,107 @@ pub struct LaunchPlan {
     groups: u64,
 }
 
-impl LaunchPlan {
-    /// Threshold mode over `n` elements: `spike[i] = input[i] > 0`, with
-    /// `out` and `input` the device addresses of the two buffers.
-    pub fn threshold<T: ThresholdInput>(
-        n: usize,
-        out: u64,
-        input: u64,
-        limits: GridLimits,
-    ) -> LaunchPlan {
-        LaunchPlan::build(T::KERNEL, n, out, input, None, limits)
+/// Collects the arguments of an elementwise plan, in `.param` order; see
+/// [`LaunchPlan::elementwise`].
+#[derive(Clone, Debug)]
+#[must_use]
+pub struct PlanBuilder {
+    kernel: Kernel,
+    n: u64,
+    args: [Arg; MAX_ARGS],
+    arg_count: usize,
+    /// Set when more arguments were pushed than any entry takes.
+    overflow: bool,
+}
+
+impl PlanBuilder {
+    fn push(mut self, arg: Arg) -> Self {
+        match self.args.get_mut(self.arg_count) {
+            Some(slot) => {
+                *slot = arg;
+                self.arg_count += 1;
+            }
+            None => self.overflow = true,
+        }
+        self
     }
 
-    /// An override over `n` elements: `spike[i] = value[i] != 0`.
-    pub fn overrides<T: OverrideValue>(
-        n: usize,
-        out: u64,
-        values: u64,
-        limits: GridLimits,
-    ) -> LaunchPlan {
-        LaunchPlan::build(T::KERNEL, n, out, values, None, limits)
+    /// The address of a buffer the kernel accesses, whose vector accesses
+    /// need `alignment` bytes (a power of two): the vector path is taken
+    /// only when every buffer of the plan is so aligned.
+    pub fn buffer(self, addr: u64, alignment: usize) -> Self {
+        self.push(Arg::Buffer {
+            addr,
+            alignment: alignment.max(1) as u64,
+        })
     }
 
-    /// The voltage view over `n` elements: `out[i] = spike[i] ? thresh : rest`.
-    pub fn voltage<T: VoltageElement>(
-        n: usize,
-        out: u64,
-        spikes: u64,
-        rest: T,
-        thresh: T,
-        limits: GridLimits,
-    ) -> LaunchPlan {
-        let (rest, thresh) = match T::KERNEL {
-            Kernel::VoltageF64 => (
-                ArgValue::B64(rest.to_bits_u64()),
-                ArgValue::B64(thresh.to_bits_u64()),
-            ),
-            // f32, f16 and bf16 patterns are at most 32 bits wide
-            _ => (
-                ArgValue::B32(rest.to_bits_u64() as u32),
-                ArgValue::B32(thresh.to_bits_u64() as u32),
-            ),
+    /// The buffer the entry writes (`p_out`), aligned as its output must
+    /// be for the vector path.
+    pub fn output(self, addr: u64) -> Self {
+        let alignment = self.kernel.output_alignment();
+        self.buffer(addr, alignment)
+    }
+
+    /// The buffer the entry reads (`p_in`), aligned as its input must be
+    /// for the vector path.
+    pub fn input(self, addr: u64) -> Self {
+        let alignment = self.kernel.input_alignment();
+        self.buffer(addr, alignment)
+    }
+
+    /// The element count `n` (`p_n`).
+    pub fn count(self) -> Self {
+        self.push(Arg::Count)
+    }
+
+    /// The number of vector groups (`p_groups`): `n / W` when every buffer
+    /// is aligned for the vector path, else 0.
+    pub fn groups(self) -> Self {
+        self.push(Arg::Groups)
+    }
+
+    /// A bit pattern, passed as the declared parameter at this position
+    /// takes it (`.b32`: the low 32 bits, which must hold all of it).
+    pub fn bits(self, bits: u64) -> Self {
+        self.push(Arg::Bits(bits))
+    }
+
+    /// An argument of a fixed type.
+    pub fn value(self, value: ArgValue) -> Self {
+        self.push(Arg::Value(value))
+    }
+
+    /// The plan, with a grid fitted to `limits`, or
+    /// [`Error::BadPlan`] when the arguments do not match the entry's
+    /// declared parameters in count and type.
+    pub fn build(self, limits: GridLimits) -> Result<LaunchPlan> {
+        let kernel = self.kernel;
+        let params = kernel.params();
+        let bad = |reason: String| Error::BadPlan {
+            entry: kernel.name(),
+            reason,
         };
-        LaunchPlan::build(T::KERNEL, n, out, spikes, Some((rest, thresh)), limits)
-    }
-
-    fn build(
-        kernel: Kernel,
-        n: usize,
-        out: u64,
-        input: u64,
-        voltages: Option<(ArgValue, ArgValue)>,
-        limits: GridLimits,
-    ) -> LaunchPlan {
-        let n = n as u64;
+        if self.overflow || self.arg_count != params.len() {
+            return Err(bad(format!(
+                "{} arguments for {} parameters",
+                if self.overflow {
+                    format!("more than {MAX_ARGS}")
+                } else {
+                    self.arg_count.to_string()
+                },
+                params.len()
+            )));
+        }
+        let args = &self.args[..self.arg_count];
+        let n = self.n;
         let width = kernel.group_width() as u64;
-        // The vector path is taken only where both pointers are aligned for
+        // The vector path is taken only where every buffer is aligned for
         // its wide accesses; otherwise every element goes the scalar way.
-        let aligned = out % kernel.output_alignment() as u64 == 0
-            && input % kernel.input_alignment() as u64 == 0;
+        let aligned = args.iter().all(|arg| match *arg {
+            Arg::Buffer { addr, alignment } => addr % alignment == 0,
+            _ => true,
+        });
         let groups = if aligned { n / width } else { 0 };
         let scalars = n - groups * width;
         // One thread per work item of the longer of the two loops, capped.
@@ -166,27 +245,184 @@ impl LaunchPlan {
         let block = u64::from(limits.block);
         let grid = work.div_ceil(block).min(u64::from(limits.max_blocks)) as u32;
 
-        let mut args = [ArgValue::U64(0); MAX_ARGS];
-        args[0] = ArgValue::U64(out);
-        args[1] = ArgValue::U64(input);
-        args[2] = ArgValue::U64(n);
-        args[3] = ArgValue::U64(groups);
-        let arg_count = match voltages {
-            Some((rest, thresh)) => {
-                args[4] = rest;
-                args[5] = thresh;
-                6
+        let mut values = [ArgValue::U64(0); MAX_ARGS];
+        for (i, (arg, &param)) in args.iter().zip(params).enumerate() {
+            let value = match *arg {
+                Arg::Buffer { addr, .. } => ArgValue::U64(addr),
+                Arg::Count => ArgValue::U64(n),
+                Arg::Groups => ArgValue::U64(groups),
+                Arg::Bits(bits) => match param {
+                    ParamType::B64 => ArgValue::B64(bits),
+                    ParamType::B32 => match u32::try_from(bits) {
+                        Ok(bits) => ArgValue::B32(bits),
+                        Err(_) => {
+                            return Err(bad(format!(
+                                "{bits:#x} does not fit .b32 parameter {}",
+                                kernel.param_names()[i]
+                            )))
+                        }
+                    },
+                    ParamType::U64 => ArgValue::U64(bits),
+                },
+                Arg::Value(value) => value,
+            };
+            if value.param_type() != param {
+                return Err(bad(format!(
+                    "a {} argument for {} parameter {}",
+                    value.param_type().ptx_name(),
+                    param.ptx_name(),
+                    kernel.param_names()[i]
+                )));
             }
-            None => 4,
-        };
-        LaunchPlan {
+            values[i] = value;
+        }
+        Ok(LaunchPlan {
             kernel,
             grid,
             block: limits.block,
-            args,
-            arg_count,
+            args: values,
+            arg_count: self.arg_count,
             groups,
+        })
+    }
+}
+
+/// The entry that runs `op` on `dtype`, or [`Error::NoKernel`].
+pub fn kernel_for(op: Op, dtype: DType) -> Result<Kernel> {
+    Kernel::find(op, dtype).ok_or(Error::NoKernel {
+        op: op.name(),
+        dtype,
+    })
+}
+
+impl LaunchPlan {
+    /// A plan for `kernel` over `n` elements; push its arguments in `.param`
+    /// order, then [`build`](PlanBuilder::build) it.
+    ///
+    /// ```
+    /// use exact_neuron::kernel::{Kernel, Op};
+    /// use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan};
+    /// use exact_neuron::DType;
+    ///
+    /// let kernel = Kernel::find(Op::Threshold, DType::F32).unwrap();
+    /// let plan = LaunchPlan::elementwise(kernel, 1000)
+    ///     .output(0x1000)
+    ///     .input(0x2000)
+    ///     .count()
+    ///     .groups()
+    ///     .build(GridLimits::for_multiprocessors(1))?;
+    /// assert_eq!(plan.args()[3], ArgValue::U64(250));
+    /// // a missing argument is refused
+    /// assert!(LaunchPlan::elementwise(kernel, 1000).count().build(GridLimits::for_multiprocessors(1)).is_err());
+    /// # Ok::<(), exact_neuron::Error>(())
+    /// ```
+    pub fn elementwise(kernel: Kernel, n: usize) -> PlanBuilder {
+        PlanBuilder {
+            kernel,
+            n: n as u64,
+            args: [Arg::Count; MAX_ARGS],
+            arg_count: 0,
+            overflow: false,
         }
+    }
+
+    /// `spike[i] = input[i] > 0` for `i < n`, with `out` and `input` the
+    /// device addresses of the two buffers, on the entry that the table
+    /// gives for `dtype` (the [`Op::Threshold`] row).
+    pub fn threshold_dyn(
+        dtype: DType,
+        n: usize,
+        out: u64,
+        input: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::elementwise(kernel_for(Op::Threshold, dtype)?, n)
+            .output(out)
+            .input(input)
+            .count()
+            .groups()
+            .build(limits)
+    }
+
+    /// `spike[i] = values[i] != 0` for `i < n`, on `dtype`'s entry.
+    pub fn overrides_dyn(
+        dtype: DType,
+        n: usize,
+        out: u64,
+        values: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::elementwise(kernel_for(Op::Override, dtype)?, n)
+            .output(out)
+            .input(values)
+            .count()
+            .groups()
+            .build(limits)
+    }
+
+    /// `out[i] = spike[i] ? thresh : rest` for `i < n`, on `dtype`'s entry;
+    /// `rest` and `thresh` are the bit patterns of the two voltages in
+    /// `dtype`, zero-extended.
+    pub fn voltage_dyn(
+        dtype: DType,
+        n: usize,
+        out: u64,
+        spikes: u64,
+        rest: u64,
+        thresh: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::elementwise(kernel_for(Op::Voltage, dtype)?, n)
+            .output(out)
+            .input(spikes)
+            .count()
+            .groups()
+            .bits(rest)
+            .bits(thresh)
+            .build(limits)
+    }
+
+    /// Threshold mode over `n` elements of `T`: see
+    /// [`threshold_dyn`](Self::threshold_dyn).
+    pub fn threshold<T: ThresholdInput>(
+        n: usize,
+        out: u64,
+        input: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::threshold_dyn(T::DTYPE, n, out, input, limits)
+    }
+
+    /// An override over `n` elements of `T`: see
+    /// [`overrides_dyn`](Self::overrides_dyn).
+    pub fn overrides<T: OverrideValue>(
+        n: usize,
+        out: u64,
+        values: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::overrides_dyn(T::DTYPE, n, out, values, limits)
+    }
+
+    /// The voltage view over `n` elements of `T`: see
+    /// [`voltage_dyn`](Self::voltage_dyn).
+    pub fn voltage<T: VoltageElement>(
+        n: usize,
+        out: u64,
+        spikes: u64,
+        rest: T,
+        thresh: T,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::voltage_dyn(
+            T::DTYPE,
+            n,
+            out,
+            spikes,
+            rest.to_bits_u64(),
+            thresh.to_bits_u64(),
+            limits,
+        )
     }
 
     /// The entry to launch.
@@ -231,8 +467,8 @@ mod tests {
 
     #[test]
     fn aligned_plans_take_the_vector_path() {
-        let plan = LaunchPlan::threshold::<f32>(1027, 0x1000, 0x2000, LIMITS);
-        assert_eq!(plan.kernel(), Kernel::ThresholdF32);
+        let plan = LaunchPlan::threshold::<f32>(1027, 0x1000, 0x2000, LIMITS).unwrap();
+        assert_eq!(plan.kernel().name(), "threshold_f32");
         assert_eq!(
             plan.args(),
             &[
@@ -249,36 +485,88 @@ mod tests {
     #[test]
     fn misaligned_pointers_go_scalar() {
         // input at an odd f32 offset: not 16-byte aligned
-        let plan = LaunchPlan::threshold::<f32>(1027, 0x1000, 0x2004, LIMITS);
+        let plan = LaunchPlan::threshold::<f32>(1027, 0x1000, 0x2004, LIMITS).unwrap();
         assert_eq!(plan.vector_groups(), 0);
         assert_eq!(plan.grid(), 5); // ceil(1027 / 256)
                                     // output of a voltage view not 16-byte aligned
-        let plan = LaunchPlan::voltage::<f32>(64, 0x1008, 0x2000, 1.0, 2.0, LIMITS);
+        let plan = LaunchPlan::voltage::<f32>(64, 0x1008, 0x2000, 1.0, 2.0, LIMITS).unwrap();
         assert_eq!(plan.vector_groups(), 0);
     }
 
     #[test]
     fn grid_is_capped_and_empty_work_launches_nothing() {
-        let plan = LaunchPlan::overrides::<u8>(1 << 30, 0, 0, LIMITS);
+        let plan = LaunchPlan::overrides::<u8>(1 << 30, 0, 0, LIMITS).unwrap();
         assert_eq!(plan.grid(), 128);
         assert_eq!(plan.vector_groups(), 1 << 26);
-        let plan = LaunchPlan::overrides::<u8>(0, 0, 0, LIMITS);
+        let plan = LaunchPlan::overrides::<u8>(0, 0, 0, LIMITS).unwrap();
         assert!(plan.is_empty());
         // counts beyond 2^32 stay exact
         let n = (1usize << 33) + 3;
-        let plan = LaunchPlan::threshold::<f16>(n, 0, 0, LIMITS);
+        let plan = LaunchPlan::threshold::<f16>(n, 0, 0, LIMITS).unwrap();
         assert_eq!(plan.args()[2], ArgValue::U64(n as u64));
         assert_eq!(plan.vector_groups(), (n / 8) as u64);
     }
 
     #[test]
     fn voltage_patterns_have_the_entry_width() {
-        let plan = LaunchPlan::voltage::<f64>(4, 0, 0, -60.0, -50.0, LIMITS);
+        let plan = LaunchPlan::voltage::<f64>(4, 0, 0, -60.0, -50.0, LIMITS).unwrap();
         assert_eq!(plan.args()[4], ArgValue::B64((-60.0f64).to_bits()));
         assert_eq!(plan.args()[5], ArgValue::B64((-50.0f64).to_bits()));
-        let plan = LaunchPlan::voltage::<f16>(4, 0, 0, f16::ONE, f16::NEG_ONE, LIMITS);
+        let plan = LaunchPlan::voltage::<f16>(4, 0, 0, f16::ONE, f16::NEG_ONE, LIMITS).unwrap();
         assert_eq!(plan.args()[4], ArgValue::B32(0x3C00));
         assert_eq!(plan.args()[5], ArgValue::B32(0xBC00));
+    }
+
+    #[test]
+    fn arguments_are_checked_against_the_declared_parameters() {
+        let voltage = Kernel::find(Op::Voltage, DType::F32).unwrap();
+        let full = || {
+            LaunchPlan::elementwise(voltage, 8)
+                .output(0x100)
+                .input(0x200)
+                .count()
+                .groups()
+        };
+        assert!(full().bits(1).bits(2).build(LIMITS).is_ok());
+        // too few, too many
+        let err = full().bits(1).build(LIMITS).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "launch plan for voltage_f32: 5 arguments for 6 parameters"
+        );
+        let mut many = full();
+        for _ in 0..MAX_ARGS {
+            many = many.bits(0);
+        }
+        assert!(many.build(LIMITS).is_err());
+        // a pattern wider than .b32, a value of the wrong type
+        let err = full().bits(1 << 32).bits(2).build(LIMITS).unwrap_err();
+        assert!(err.to_string().contains("p_rest"), "{err}");
+        let err = full()
+            .bits(1)
+            .value(ArgValue::B64(2))
+            .build(LIMITS)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "launch plan for voltage_f32: a .b64 argument for .b32 parameter p_thresh"
+        );
+        // no entry for the type
+        let err = LaunchPlan::threshold_dyn(DType::U8, 4, 0, 0, LIMITS).unwrap_err();
+        assert_eq!(err.to_string(), "no threshold kernel for u8");
+    }
+
+    #[test]
+    fn sixteen_bit_types_share_an_entry_where_the_code_is_the_same() {
+        use half::bf16;
+        let plan = LaunchPlan::voltage::<bf16>(4, 0, 0, bf16::ONE, bf16::NEG_ONE, LIMITS).unwrap();
+        assert_eq!(plan.kernel().name(), "voltage_b16");
+        assert_eq!(plan.args()[4], ArgValue::B32(0x3F80));
+        assert_eq!(plan.args()[5], ArgValue::B32(0xBF80));
+        let plan = LaunchPlan::overrides::<bf16>(4, 0, 0, LIMITS).unwrap();
+        assert_eq!(plan.kernel().name(), "override_b16");
+        let plan = LaunchPlan::threshold::<bf16>(4, 0, 0, LIMITS).unwrap();
+        assert_eq!(plan.kernel().name(), "threshold_bf16");
     }
 
     #[test]

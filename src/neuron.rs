@@ -5,10 +5,10 @@ use std::fmt;
 use crate::device::{check_len, KernelDevice};
 use crate::dtype::{OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::Result;
-use crate::params::{check_positive, NeuronParams};
+use crate::params::{check_positive, voltage_parameter, NeuronParams};
 use crate::pyrepr::float_repr;
 use crate::shape::BatchShape;
-use crate::views::{Slot, ViewSlots};
+use crate::views::{zeroed, ViewSlots};
 
 /// A group of exact neurons: they spike where their input is positive (or
 /// where an override says so), and their membrane voltage (`thresh_v` where
@@ -36,9 +36,10 @@ pub struct ExactNeuron<D: KernelDevice> {
     step_time: f64,
     rest_v: f64,
     thresh_v: f64,
+    /// Changed only through [`spikes_mut`](Self::spikes_mut).
     spikes: D::Buffer<u8>,
-    /// Bumped on every change of the spikes; a view is fresh when it was
-    /// computed at the current generation.
+    /// Bumped on every change of the spikes (by `spikes_mut`); a view is
+    /// fresh when it was computed at the current generation.
     generation: u64,
     voltage: ViewSlots<D>,
     refrac: ViewSlots<D>,
@@ -132,17 +133,25 @@ impl<D: KernelDevice> ExactNeuron<D> {
         let shape = self.shape.with_batch_size(batch_size)?;
         let spikes = self.device.alloc_zeroed::<u8>(shape.len())?;
         self.shape = shape;
-        self.spikes = spikes;
+        *self.spikes_mut().1 = spikes;
         self.voltage = ViewSlots::default();
         self.refrac = ViewSlots::default();
-        self.generation = self.generation.wrapping_add(1);
         Ok(())
     }
 
     /// Clears every spike (the resting state).
     pub fn clear(&mut self) -> Result<()> {
+        let (device, spikes) = self.spikes_mut();
+        device.zero(spikes)
+    }
+
+    /// The device and the spike buffer, to change the spikes: the one way
+    /// they change. Every cached view is stale from here on (the generation
+    /// is bumped first, so a change that fails halfway leaves no view
+    /// claiming to be fresh).
+    pub(crate) fn spikes_mut(&mut self) -> (&D, &mut D::Buffer<u8>) {
         self.generation = self.generation.wrapping_add(1);
-        self.device.zero(&mut self.spikes)
+        (&self.device, &mut self.spikes)
     }
 
     /// One step in threshold mode: `spike[i] = inputs[i] > 0` (NaN, ±0 and
@@ -154,8 +163,8 @@ impl<D: KernelDevice> ExactNeuron<D> {
         inputs: &D::Slice<'_, T>,
     ) -> Result<&D::Buffer<u8>> {
         self.check_len("inputs", D::slice_len(inputs))?;
-        self.generation = self.generation.wrapping_add(1);
-        self.device.threshold(inputs, &mut self.spikes)?;
+        let (device, spikes) = self.spikes_mut();
+        device.threshold(inputs, spikes)?;
         Ok(&self.spikes)
     }
 
@@ -168,8 +177,8 @@ impl<D: KernelDevice> ExactNeuron<D> {
         values: &D::Slice<'_, T>,
     ) -> Result<&D::Buffer<u8>> {
         self.check_len("override", D::slice_len(values))?;
-        self.generation = self.generation.wrapping_add(1);
-        self.device.overrides(values, &mut self.spikes)?;
+        let (device, spikes) = self.spikes_mut();
+        device.overrides(values, spikes)?;
         Ok(&self.spikes)
     }
 
@@ -186,28 +195,45 @@ impl<D: KernelDevice> ExactNeuron<D> {
     /// and bf16 round that f32 to nearest even. A finite parameter beyond
     /// `f32::MAX` gives [`Error::VoltageOverflow`](crate::Error::VoltageOverflow) for f32, f16 and bf16.
     pub fn voltage<T: VoltageElement>(&mut self) -> Result<&D::Buffer<T>> {
-        let rest = T::from_parameter("rest_v", self.rest_v)?;
-        let thresh = T::from_parameter("thresh_v", self.thresh_v)?;
+        self.voltage_view::<T>().map(|(_, buffer)| buffer)
+    }
+
+    /// [`voltage`](Self::voltage), with the device that holds it.
+    pub(crate) fn voltage_view<T: VoltageElement>(&mut self) -> Result<(&D, &D::Buffer<T>)> {
+        let rest = voltage_parameter::<T>("rest_v", self.rest_v)?;
+        let thresh = voltage_parameter::<T>("thresh_v", self.thresh_v)?;
         let len = self.shape.len();
-        let slot = T::slot(&mut self.voltage);
-        let buffer = allocated(&self.device, &mut slot.buffer, len)?;
-        if slot.generation != Some(self.generation) {
-            slot.generation = None;
-            self.device.voltage(&self.spikes, rest, thresh, buffer)?;
-            slot.generation = Some(self.generation);
-        }
-        Ok(buffer)
+        let ExactNeuron {
+            device,
+            spikes,
+            generation,
+            voltage,
+            ..
+        } = self;
+        let device: &D = device;
+        let buffer = voltage
+            .slot::<T>()
+            .fresh(*generation, zeroed(device, len), |out| {
+                device.voltage(spikes, rest, thresh, out)
+            })?;
+        Ok((device, buffer))
     }
 
     /// The refractory time in `T`: +0.0 everywhere (the model has none).
     /// Filled once per batch size and cached.
     pub fn refrac<T: VoltageElement>(&mut self) -> Result<&D::Buffer<T>> {
+        self.refrac_view::<T>().map(|(_, buffer)| buffer)
+    }
+
+    /// [`refrac`](Self::refrac), with the device that holds it.
+    pub(crate) fn refrac_view<T: VoltageElement>(&mut self) -> Result<(&D, &D::Buffer<T>)> {
         // `alloc_zeroed` writes the zeros (+0.0) when the buffer is first
         // made; they do not depend on the spikes, so the view stays valid
         // until the batch size changes and drops it.
-        let slot: &mut Slot<D::Buffer<T>> = T::slot(&mut self.refrac);
-        let buffer = allocated(&self.device, &mut slot.buffer, self.shape.len())?;
-        Ok(buffer)
+        let len = self.shape.len();
+        let device = &self.device;
+        let buffer = self.refrac.slot::<T>().buffer(zeroed(device, len))?;
+        Ok((device, buffer))
     }
 
     /// Copies the spikes to the host as bools.
@@ -228,9 +254,8 @@ impl<D: KernelDevice> ExactNeuron<D> {
     /// values, else nothing changes).
     pub fn load_spikes(&mut self, spikes: &[bool]) -> Result<()> {
         self.check_len("spike state", spikes.len())?;
-        self.generation = self.generation.wrapping_add(1);
-        self.device
-            .upload(bytemuck::cast_slice::<bool, u8>(spikes), &mut self.spikes)
+        let (device, state) = self.spikes_mut();
+        device.upload(bytemuck::cast_slice::<bool, u8>(spikes), state)
     }
 
     /// Loads the spike state from host bytes: a nonzero byte is a spike.
@@ -238,24 +263,12 @@ impl<D: KernelDevice> ExactNeuron<D> {
     pub fn load_spike_bytes(&mut self, spikes: &[u8]) -> Result<()> {
         self.check_len("spike state", spikes.len())?;
         let normalized: Vec<u8> = spikes.iter().map(|&byte| u8::from(byte != 0)).collect();
-        self.generation = self.generation.wrapping_add(1);
-        self.device.upload(&normalized, &mut self.spikes)
+        let (device, state) = self.spikes_mut();
+        device.upload(&normalized, state)
     }
 
     fn check_len(&self, what: &'static str, actual: usize) -> Result<()> {
         check_len(what, self.shape.len(), actual)
-    }
-}
-
-/// The slot's buffer, allocated (zeroed) on first use.
-fn allocated<'s, D: KernelDevice, T: crate::dtype::Element>(
-    device: &D,
-    buffer: &'s mut Option<D::Buffer<T>>,
-    len: usize,
-) -> Result<&'s mut D::Buffer<T>> {
-    match buffer {
-        Some(allocated) => Ok(allocated),
-        None => Ok(buffer.insert(device.alloc_zeroed::<T>(len)?)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! Construction parameters and their validation, with inferno's texts.
 
+use crate::dtype::{DType, VoltageElement};
 use crate::error::{Error, Result};
 use crate::pyrepr::float_repr;
 use crate::shape::BatchShape;
@@ -56,6 +57,37 @@ impl NeuronParams {
         check_voltages(self.rest_v, self.thresh_v)?;
         Ok(shape)
     }
+
+    /// `(rest_v, thresh_v)` in `T`, rounded as the voltage view uses them:
+    /// f64 exactly; f32 rounded to nearest; f16 and bf16 rounded to nearest
+    /// even from that f32. The first that cannot be converted (a finite
+    /// value beyond `f32::MAX`, for f32, f16 and bf16) gives
+    /// [`Error::VoltageOverflow`].
+    pub fn voltages<T: VoltageElement>(&self) -> Result<(T, T)> {
+        Ok((
+            voltage_parameter("rest_v", self.rest_v)?,
+            voltage_parameter("thresh_v", self.thresh_v)?,
+        ))
+    }
+}
+
+/// A voltage parameter in `T`, rounded as the port defines it: f64
+/// exactly; f32 rounded to nearest; f16 and bf16 rounded to nearest even
+/// from that f32 (what torch produces, double rounding included). A finite
+/// value whose magnitude exceeds `f32::MAX` cannot be converted to f32, f16
+/// or bf16 and gives [`Error::VoltageOverflow`], as torch raises for it.
+pub(crate) fn voltage_parameter<T: VoltageElement>(name: &'static str, value: f64) -> Result<T> {
+    if T::DTYPE == DType::F64 {
+        return Ok(T::from_f64(value));
+    }
+    if value.is_finite() && value.abs() > f64::from(f32::MAX) {
+        return Err(Error::VoltageOverflow {
+            name,
+            value: float_repr(value),
+            dtype: T::DTYPE,
+        });
+    }
+    Ok(T::from_f32(value as f32))
 }
 
 /// `value > 0`, else `'{name}' of {value} must be positive`.
@@ -81,5 +113,36 @@ pub(crate) fn check_voltages(rest_v: f64, thresh_v: f64) -> Result<()> {
             float_repr(rest_v),
             float_repr(thresh_v)
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use half::{bf16, f16};
+
+    use super::*;
+
+    #[test]
+    fn f32_overflow_is_an_error_but_infinity_is_not() {
+        assert!(voltage_parameter::<f32>("thresh_v", 1e39).is_err());
+        assert!(voltage_parameter::<f16>("thresh_v", -1e39).is_err());
+        assert!(voltage_parameter::<bf16>("rest_v", 3.5e38).is_err());
+        assert_eq!(
+            voltage_parameter::<f32>("x", f64::INFINITY).unwrap(),
+            f32::INFINITY
+        );
+        assert_eq!(
+            voltage_parameter::<f32>("x", f64::from(f32::MAX)).unwrap(),
+            f32::MAX
+        );
+        // f64 keeps everything exactly
+        assert_eq!(voltage_parameter::<f64>("x", 1e300).unwrap(), 1e300);
+        // beyond f16's range but inside f32's: infinity, as torch does
+        assert_eq!(voltage_parameter::<f16>("x", 1e5).unwrap(), f16::INFINITY);
+        let err = voltage_parameter::<f32>("thresh_v", 1e39).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "'thresh_v' (1e+39) cannot be converted to f32 without overflow"
+        );
     }
 }

@@ -204,10 +204,16 @@ fn grids() -> [(&'static str, GridLimits); 5] {
     ]
 }
 
-/// Runs `case` on every length, layout and grid for `kernel`, and checks
-/// that both the vector and the scalar path ran and no buffer leaked.
-fn sweep(kernel: Kernel, mut case: impl FnMut(&PtxDevice, usize, &mut Rng) -> Result<(), String>) {
-    let mut rng = Rng::fresh(kernel.name());
+/// Runs `case` on every length, layout and grid for `kernel` on `dtype`,
+/// and checks that both the vector and the scalar path ran and no buffer
+/// leaked.
+fn sweep(
+    kernel: Kernel,
+    dtype: DType,
+    mut case: impl FnMut(&PtxDevice, usize, &mut Rng) -> Result<(), String>,
+) {
+    let label = format!("{} on {dtype}", kernel.name());
+    let mut rng = Rng::fresh(&label);
     let base = PtxDevice::new();
     let mut failures = Vec::new();
     let mut vector_accesses = [0u64; LAYOUTS.len()];
@@ -221,12 +227,11 @@ fn sweep(kernel: Kernel, mut case: impl FnMut(&PtxDevice, usize, &mut Rng) -> Re
                 let after = device.stats();
                 if let Err(err) = result {
                     failures.push(format!(
-                        "{} n={n} layout={layout_name} grid={grid_name}: {err}",
-                        kernel.name()
+                        "{label} n={n} layout={layout_name} grid={grid_name}: {err}"
                     ));
                 }
                 if n == 0 && after.launches != before.launches {
-                    failures.push(format!("{}: n=0 launched a kernel", kernel.name()));
+                    failures.push(format!("{label}: n=0 launched a kernel"));
                 }
                 vector_accesses[l] += after.vector_accesses - before.vector_accesses;
                 runs += 1;
@@ -254,33 +259,59 @@ fn sweep(kernel: Kernel, mut case: impl FnMut(&PtxDevice, usize, &mut Rng) -> Re
         );
     }
     assert_eq!(base.live_allocations(), 0, "buffers leaked");
-    eprintln!(
-        "{}: {runs} runs agree with the CPU; {}",
-        kernel.name(),
-        base.stats()
-    );
+    eprintln!("{label}: {runs} runs agree with the CPU; {}", base.stats());
 }
 
-macro_rules! threshold_sweep {
-    ($test:ident, $t:ty) => {
-        #[test]
-        fn $test() {
-            sweep(<$t as ThresholdInput>::KERNEL, |device, n, rng| {
-                check_threshold(device, &rng.values::<$t>(n))
-            });
-        }
-    };
+/// The entries of `op` from the table, each with every element type it
+/// serves (`override_u8` with u8 and bool, `voltage_b16` with f16 and bf16).
+fn served(op: Op) -> Vec<(Kernel, DType)> {
+    let pairs: Vec<(Kernel, DType)> = op
+        .kernels()
+        .flat_map(|kernel| kernel.dtypes().iter().map(move |&dtype| (kernel, dtype)))
+        .collect();
+    assert!(!pairs.is_empty(), "no {op} entries in the table");
+    pairs
 }
 
-macro_rules! override_sweep {
-    ($test:ident, $t:ty) => {
-        #[test]
-        fn $test() {
-            sweep(<$t as OverrideValue>::KERNEL, |device, n, rng| {
-                check_override(device, &rng.values::<$t>(n))
-            });
+#[test]
+fn every_threshold_entry_matches_the_cpu() {
+    for (kernel, dtype) in served(Op::Threshold) {
+        macro_rules! run {
+            ($t:ty) => {
+                sweep(kernel, dtype, |device, n, rng| {
+                    check_threshold(device, &rng.values::<$t>(n))
+                })
+            };
         }
-    };
+        match dtype {
+            DType::F16 => run!(f16),
+            DType::BF16 => run!(bf16),
+            DType::F32 => run!(f32),
+            DType::F64 => run!(f64),
+            DType::Bool | DType::U8 => panic!("{kernel} serves {dtype}: not a threshold input"),
+        }
+    }
+}
+
+#[test]
+fn every_override_entry_matches_the_cpu() {
+    for (kernel, dtype) in served(Op::Override) {
+        macro_rules! run {
+            ($t:ty) => {
+                sweep(kernel, dtype, |device, n, rng| {
+                    check_override(device, &rng.values::<$t>(n))
+                })
+            };
+        }
+        match dtype {
+            DType::Bool => run!(bool),
+            DType::U8 => run!(u8),
+            DType::F16 => run!(f16),
+            DType::BF16 => run!(bf16),
+            DType::F32 => run!(f32),
+            DType::F64 => run!(f64),
+        }
+    }
 }
 
 /// rest and thresh: random values of `T` (NaN payloads included: the
@@ -296,31 +327,26 @@ fn voltage_pair<T: VoltageElement + RandomValue>(rng: &mut Rng) -> (T, T) {
     (pick(), pick())
 }
 
-macro_rules! voltage_sweep {
-    ($test:ident, $t:ty) => {
-        #[test]
-        fn $test() {
-            sweep(<$t as VoltageElement>::KERNEL, |device, n, rng| {
-                let (rest, thresh) = voltage_pair::<$t>(rng);
-                check_voltage(device, &rng.values::<u8>(n), rest, thresh)
-            });
+#[test]
+fn every_voltage_entry_matches_the_cpu() {
+    for (kernel, dtype) in served(Op::Voltage) {
+        macro_rules! run {
+            ($t:ty) => {
+                sweep(kernel, dtype, |device, n, rng| {
+                    let (rest, thresh) = voltage_pair::<$t>(rng);
+                    check_voltage(device, &rng.values::<u8>(n), rest, thresh)
+                })
+            };
         }
-    };
+        match dtype {
+            DType::F16 => run!(f16),
+            DType::BF16 => run!(bf16),
+            DType::F32 => run!(f32),
+            DType::F64 => run!(f64),
+            DType::Bool | DType::U8 => panic!("{kernel} serves {dtype}: not a voltage type"),
+        }
+    }
 }
-
-threshold_sweep!(threshold_f32_matches_the_cpu, f32);
-threshold_sweep!(threshold_f64_matches_the_cpu, f64);
-threshold_sweep!(threshold_f16_matches_the_cpu, f16);
-threshold_sweep!(threshold_bf16_matches_the_cpu, bf16);
-override_sweep!(override_u8_matches_the_cpu, u8);
-override_sweep!(override_f32_matches_the_cpu, f32);
-override_sweep!(override_f64_matches_the_cpu, f64);
-override_sweep!(override_f16_matches_the_cpu, f16);
-override_sweep!(override_bf16_matches_the_cpu, bf16);
-voltage_sweep!(voltage_f32_matches_the_cpu, f32);
-voltage_sweep!(voltage_f64_matches_the_cpu, f64);
-voltage_sweep!(voltage_f16_matches_the_cpu, f16);
-voltage_sweep!(voltage_bf16_matches_the_cpu, bf16);
 
 #[test]
 fn bool_overrides_run_on_the_u8_entry() {
@@ -375,41 +401,41 @@ fn the_embedded_modules_are_the_kernel_files_and_parse_whole() {
 #[test]
 fn every_plan_matches_its_entry_s_parameters() {
     let device_limits = GridLimits::for_multiprocessors(2);
-    let plans = [
-        LaunchPlan::threshold::<f32>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::threshold::<f64>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::threshold::<f16>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::threshold::<bf16>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::overrides::<u8>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::overrides::<f32>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::overrides::<f64>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::overrides::<f16>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::overrides::<bf16>(9, 0x100, 0x200, device_limits),
-        LaunchPlan::voltage::<f32>(9, 0x100, 0x200, -60.0, -50.0, device_limits),
-        LaunchPlan::voltage::<f64>(9, 0x100, 0x200, -60.0, -50.0, device_limits),
-        LaunchPlan::voltage::<f16>(9, 0x100, 0x200, f16::ONE, f16::ZERO, device_limits),
-        LaunchPlan::voltage::<bf16>(9, 0x100, 0x200, bf16::ONE, bf16::ZERO, device_limits),
-    ];
     let modules: Vec<_> = Op::ALL
         .iter()
         .map(|op| parse_module(op.ptx()).expect("kernel parses"))
         .collect();
-    for (plan, kernel) in plans.iter().zip(Kernel::ALL) {
-        assert_eq!(plan.kernel(), kernel);
-        let entry = modules[kernel.op().index()]
-            .entry(kernel.name())
-            .expect("entry exists");
-        assert_eq!(plan.args().len(), entry.params.len(), "{}", kernel.name());
-        for (arg, param) in plan.args().iter().zip(&entry.params) {
-            let declared = param.ty.to_string();
-            let passed = match arg {
-                ArgValue::U64(_) => ".u64",
-                ArgValue::B64(_) => ".b64",
-                ArgValue::B32(_) => ".b32",
-            };
-            assert_eq!(declared, passed, "{} {}", kernel.name(), param.name);
+    let mut checked = 0;
+    for kernel in Kernel::ALL {
+        for &dtype in kernel.dtypes() {
+            let plan = match kernel.op() {
+                Op::Threshold => LaunchPlan::threshold_dyn(dtype, 9, 0x100, 0x200, device_limits),
+                Op::Override => LaunchPlan::overrides_dyn(dtype, 9, 0x100, 0x200, device_limits),
+                Op::Voltage => LaunchPlan::voltage_dyn(dtype, 9, 0x100, 0x200, 1, 0, device_limits),
+            }
+            .unwrap_or_else(|err| panic!("{kernel} on {dtype}: {err}"));
+            assert_eq!(plan.kernel(), kernel);
+            let entry = modules[kernel.op().index()]
+                .entry(kernel.name())
+                .expect("entry exists");
+            assert_eq!(plan.args().len(), entry.params.len(), "{}", kernel.name());
+            for ((arg, param), declared_in_table) in
+                plan.args().iter().zip(&entry.params).zip(kernel.params())
+            {
+                let declared = param.ty.to_string();
+                let passed = match arg {
+                    ArgValue::U64(_) => ".u64",
+                    ArgValue::B64(_) => ".b64",
+                    ArgValue::B32(_) => ".b32",
+                };
+                assert_eq!(declared, passed, "{} {}", kernel.name(), param.name);
+                assert_eq!(declared, declared_in_table.ptx_name(), "{}", kernel.name());
+            }
+            checked += 1;
         }
     }
+    // 4 threshold + 6 override + 4 voltage element types
+    assert_eq!(checked, 14);
 }
 
 /// A small device memory with one input and one output, for launching by
@@ -475,7 +501,7 @@ fn launches_with_the_wrong_arguments_are_refused() {
     let module = parse_module(Op::Voltage.ptx()).expect("parses");
     let mut memory = Memory::new();
     let opts = ExecOptions::default();
-    let plan = LaunchPlan::voltage::<f64>(8, 0x100, 0x200, -60.0, -50.0, limits(32, 1));
+    let plan = LaunchPlan::voltage::<f64>(8, 0x100, 0x200, -60.0, -50.0, limits(32, 1)).unwrap();
     // the f64 plan's .b64 patterns against voltage_f32's .b32 parameters
     let err = launch(
         &module,
@@ -775,9 +801,10 @@ fn swapped_select_operands_are_caught() {
 fn a_store_of_the_wrong_width_is_caught() {
     // st.b32 of a 2-byte voltage: misaligned at every other element, and
     // past the element everywhere.
+    let entry = Kernel::find(Op::Voltage, DType::F16).expect("an f16 voltage entry");
     let mutated = mutate(
         Op::Voltage,
-        "voltage_f16",
+        entry.name(),
         "st.global.b16       [%a], %v0;",
         "st.global.b32       [%a], %v0;",
         1,
@@ -861,7 +888,8 @@ fn a_host_that_swaps_the_pointers_is_caught() {
     let values = vec![1.0f32; 64];
     let opts = ExecOptions::default();
     let mut manual = Manual::new(bytes(&values), values.len());
-    let plan = LaunchPlan::threshold::<f32>(64, manual.output, manual.input, limits(32, 2));
+    let plan =
+        LaunchPlan::threshold::<f32>(64, manual.output, manual.input, limits(32, 2)).unwrap();
     let stats: LaunchStats = launch_plan(&module, &plan, &mut manual.memory, &opts).expect("runs");
     assert!(stats.vector_accesses > 0);
     assert_eq!(

@@ -608,11 +608,18 @@ impl KernelDevice for Counting {
     fn slice_len<T: Element>(slice: &[T]) -> usize {
         slice.len()
     }
-    fn upload(&self, src: &[u8], dst: &mut Vec<u8>) -> exact_neuron::Result<()> {
+    fn upload<T: Element>(&self, src: &[T], dst: &mut Vec<T>) -> exact_neuron::Result<()> {
         Cpu.upload(src, dst)
     }
-    fn download(&self, src: &Vec<u8>, dst: &mut [u8]) -> exact_neuron::Result<()> {
+    fn download<T: Element>(&self, src: &Vec<T>, dst: &mut [T]) -> exact_neuron::Result<()> {
         Cpu.download(src, dst)
+    }
+    fn with_input<T: Element, R>(
+        &self,
+        host: &[T],
+        f: impl FnOnce(&[T]) -> R,
+    ) -> exact_neuron::Result<R> {
+        Cpu.with_input(host, f)
     }
     fn threshold<T: ThresholdInput>(
         &self,

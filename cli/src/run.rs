@@ -124,9 +124,7 @@ fn params(args: &RunArgs) -> Result<NeuronParams, CliError> {
 /// the arguments, found before any work.
 fn check_voltage_parameters(dtype: DType, params: &NeuronParams) -> Result<(), CliError> {
     fn check<T: VoltageElement>(params: &NeuronParams) -> exact_neuron::Result<()> {
-        T::from_parameter("rest_v", params.rest_v)?;
-        T::from_parameter("thresh_v", params.thresh_v)?;
-        Ok(())
+        params.voltages::<T>().map(|_| ())
     }
     match dtype {
         DType::F32 => check::<f32>(params),

@@ -21,6 +21,7 @@
 //! ```
 
 mod probe;
+mod raw;
 mod registry;
 
 use std::ffi::c_void;
@@ -30,9 +31,11 @@ use cudarc::driver::sys::CUdevice_attribute;
 use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 
 pub use probe::{default_stream, probe};
+pub use raw::{DeviceValues, RawView};
 
 use crate::device::{check_len, KernelDevice};
-use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
+use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
+use crate::dynamic::DynInput;
 use crate::error::{Error, Result};
 use crate::launch::{ArgValue, GridLimits, LaunchPlan, MAX_ARGS};
 use crate::neuron::ExactNeuron;
@@ -95,22 +98,34 @@ impl Cuda {
         Arc::ptr_eq(&self.kernels, &other.kernels)
     }
 
-    fn check_context<T>(&self, what: &'static str, slice: &dyn DevicePtr<T>) -> Result<()> {
-        if slice.stream().context().cu_ctx() == self.stream.context().cu_ctx() {
+    /// `Ok` when `buffer` lives on this device's context, else
+    /// [`Error::WrongContext`] naming `what`. Every buffer handed to a
+    /// launch is checked with it first.
+    fn check_context<T>(
+        &self,
+        what: &'static str,
+        buffer: &(impl DevicePtr<T> + ?Sized),
+    ) -> Result<()> {
+        if buffer.stream().context().cu_ctx() == self.stream.context().cu_ctx() {
             Ok(())
         } else {
             Err(Error::WrongContext { what })
         }
     }
 
-    /// Queues `plan` on the stream.
+    /// Queues `plan` on the stream: the low-level launch, on raw device
+    /// addresses. The safe [`KernelDevice`] methods check their buffers'
+    /// lengths and contexts and then call this; a caller that holds only
+    /// addresses (a C caller's `cudaMalloc`'d memory) builds the plan with
+    /// [`LaunchPlan`] and calls it directly. An empty plan queues nothing.
     ///
     /// # Safety
-    /// Every address in the plan must point into live device memory of this
-    /// stream's context, holding at least `n` elements of the entry's input
-    /// and output types (`n` is the plan's third argument), and must stay
-    /// valid until the kernel has run.
-    unsafe fn launch(&self, plan: &LaunchPlan) -> Result<()> {
+    /// Every address in the plan must point into device memory of this
+    /// stream's context that is live, holds at least `n` elements of the
+    /// entry's input and output types (`n` is the plan's element count),
+    /// and stays valid, and unused by anything that would race with the
+    /// kernel, until the kernel has run on the stream.
+    pub unsafe fn launch(&self, plan: &LaunchPlan) -> Result<()> {
         if plan.is_empty() {
             return Ok(());
         }
@@ -128,12 +143,13 @@ impl Cuda {
         // SAFETY: `function` was loaded into this stream's context (the
         // kernel set is looked up by context). `params` holds one pointer per
         // `.param` of the entry, in order and of the declared width, because
-        // `LaunchPlan` built the list for `plan.kernel()`; each points into
-        // `values`, which outlives the call (the driver copies the values
-        // before `cuLaunchKernel` returns). The grid and block are within
-        // CUDA's limits by `GridLimits`. The kernel touches elements below
-        // `n` only (it clamps the vector-group count), and the caller
-        // guarantees that the buffers hold `n` elements.
+        // `LaunchPlan` checked the list against the entry's declaration in
+        // the generated table; each points into `values`, which outlives the
+        // call (the driver copies the values before `cuLaunchKernel`
+        // returns). The grid and block are within CUDA's limits by
+        // `GridLimits`. The kernel touches elements below `n` only (it
+        // clamps the vector-group count), and the caller guarantees that the
+        // buffers hold `n` elements of this context.
         unsafe {
             cudarc::driver::result::launch_kernel(
                 function.cu_function(),
@@ -186,19 +202,46 @@ impl KernelDevice for Cuda {
         slice.len()
     }
 
-    fn upload(&self, src: &[u8], dst: &mut CudaSlice<u8>) -> Result<()> {
+    fn upload<T: Element>(&self, src: &[T], dst: &mut CudaSlice<T>) -> Result<()> {
+        self.check_context("upload destination", dst)?;
         check_len("upload source", dst.len(), src.len())?;
+        if src.is_empty() {
+            return Ok(());
+        }
         self.stream.memcpy_htod(src, dst)?;
         // The host slice is borrowed only for this call.
         self.stream.synchronize()?;
         Ok(())
     }
 
-    fn download(&self, src: &CudaSlice<u8>, dst: &mut [u8]) -> Result<()> {
+    fn download<T: Element>(&self, src: &CudaSlice<T>, dst: &mut [T]) -> Result<()> {
+        self.check_context("download source", src)?;
         check_len("download destination", src.len(), dst.len())?;
+        if dst.is_empty() {
+            return Ok(());
+        }
         self.stream.memcpy_dtoh(src, dst)?;
         self.stream.synchronize()?;
         Ok(())
+    }
+
+    fn alloc_from<T: Element>(&self, src: &[T]) -> Result<CudaSlice<T>> {
+        if src.is_empty() {
+            return Ok(self.stream.null::<T>()?);
+        }
+        let buffer = self.stream.clone_htod(src)?;
+        // The host slice is borrowed only for this call.
+        self.stream.synchronize()?;
+        Ok(buffer)
+    }
+
+    fn with_input<T: Element, R>(
+        &self,
+        host: &[T],
+        f: impl FnOnce(&(dyn DevicePtr<T> + '_)) -> R,
+    ) -> Result<R> {
+        let staged = self.alloc_from(host)?;
+        Ok(f(&staged))
     }
 
     fn threshold<T: ThresholdInput>(
@@ -207,6 +250,7 @@ impl KernelDevice for Cuda {
         spikes: &mut CudaSlice<u8>,
     ) -> Result<()> {
         self.check_context("inputs", inputs)?;
+        self.check_context("spike state", spikes)?;
         check_len("inputs", spikes.len(), inputs.len())?;
         let n = spikes.len();
         // The guards make the stream wait for earlier writes of the buffers
@@ -214,10 +258,9 @@ impl KernelDevice for Cuda {
         // streams (cudarc's event tracking).
         let (input, _read) = inputs.device_ptr(&self.stream);
         let (out, _write) = spikes.device_ptr_mut(&self.stream);
-        let plan = LaunchPlan::threshold::<T>(n, out, input, self.limits);
+        let plan = LaunchPlan::threshold::<T>(n, out, input, self.limits)?;
         // SAFETY: both addresses are of live buffers on this stream's context
-        // (inputs checked above, spikes allocated on the stream) with `n`
-        // elements each (checked above); the guards keep them in use until
+        // (both checked above) with `n` elements each (checked above); the guards keep them in use until
         // the launch is queued, and cudarc frees a buffer only after the
         // stream's queued work on it.
         unsafe { self.launch(&plan) }
@@ -229,11 +272,12 @@ impl KernelDevice for Cuda {
         spikes: &mut CudaSlice<u8>,
     ) -> Result<()> {
         self.check_context("override", values)?;
+        self.check_context("spike state", spikes)?;
         check_len("override", spikes.len(), values.len())?;
         let n = spikes.len();
         let (input, _read) = values.device_ptr(&self.stream);
         let (out, _write) = spikes.device_ptr_mut(&self.stream);
-        let plan = LaunchPlan::overrides::<T>(n, out, input, self.limits);
+        let plan = LaunchPlan::overrides::<T>(n, out, input, self.limits)?;
         // SAFETY: as in `threshold`: live buffers of this context with `n`
         // elements each, checked above.
         unsafe { self.launch(&plan) }
@@ -246,13 +290,35 @@ impl KernelDevice for Cuda {
         thresh: T,
         out: &mut CudaSlice<T>,
     ) -> Result<()> {
+        self.check_context("spike state", spikes)?;
+        self.check_context("voltage buffer", out)?;
         check_len("voltage buffer", spikes.len(), out.len())?;
         let n = spikes.len();
         let (input, _read) = spikes.device_ptr(&self.stream);
         let (output, _write) = out.device_ptr_mut(&self.stream);
-        let plan = LaunchPlan::voltage::<T>(n, output, input, rest, thresh, self.limits);
-        // SAFETY: both buffers were allocated on this stream with `n`
-        // elements each (checked above).
+        let plan = LaunchPlan::voltage::<T>(n, output, input, rest, thresh, self.limits)?;
+        // SAFETY: both buffers live on this stream's context (checked above)
+        // with `n` elements each (checked above); the guards keep them in
+        // use until the launch is queued.
         unsafe { self.launch(&plan) }
+    }
+}
+
+/// Device values by address are an input of the device on their context.
+impl DynInput<Cuda> for DeviceValues {
+    fn dtype(&self) -> DType {
+        DeviceValues::dtype(self)
+    }
+
+    fn len(&self) -> usize {
+        DeviceValues::len(self)
+    }
+
+    fn with_typed<T: Element, R>(
+        &self,
+        _device: &Cuda,
+        f: impl FnOnce(&(dyn DevicePtr<T> + '_)) -> R,
+    ) -> Result<R> {
+        Ok(f(&self.view::<T>()?))
     }
 }

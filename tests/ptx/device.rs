@@ -442,22 +442,31 @@ impl KernelDevice for PtxDevice {
         slice.len
     }
 
-    fn upload(&self, src: &[u8], dst: &mut PtxBuffer<u8>) -> Result<()> {
+    fn upload<T: Element>(&self, src: &[T], dst: &mut PtxBuffer<T>) -> Result<()> {
         self.owns(dst)?;
         check_len("upload source", dst.len, src.len())?;
         self.state
             .borrow_mut()
             .memory
-            .write(dst.addr, src)
+            .write(dst.addr, bytemuck::cast_slice(src))
             .map_err(device_error)
     }
 
-    fn download(&self, src: &PtxBuffer<u8>, dst: &mut [u8]) -> Result<()> {
+    fn download<T: Element>(&self, src: &PtxBuffer<T>, dst: &mut [T]) -> Result<()> {
         self.owns(src)?;
         check_len("download destination", src.len, dst.len())?;
-        let state = self.state.borrow();
-        dst.copy_from_slice(state.memory.read(src.addr, src.len).map_err(device_error)?);
+        let values = self.read(src).map_err(device_error)?;
+        dst.copy_from_slice(&values);
         Ok(())
+    }
+
+    fn with_input<T: Element, R>(
+        &self,
+        host: &[T],
+        f: impl FnOnce(&PtxSlice<'_, T>) -> R,
+    ) -> Result<R> {
+        let staged = self.stage_input(host);
+        Ok(f(&staged.as_slice()))
     }
 
     fn threshold<T: ThresholdInput>(
@@ -468,7 +477,7 @@ impl KernelDevice for PtxDevice {
         self.owns(spikes)?;
         self.check_slice(inputs)?;
         check_len("inputs", spikes.len, inputs.len)?;
-        let plan = LaunchPlan::threshold::<T>(spikes.len, spikes.addr, inputs.addr, self.limits);
+        let plan = LaunchPlan::threshold::<T>(spikes.len, spikes.addr, inputs.addr, self.limits)?;
         self.run(&plan, spikes.addr, spikes.len, DType::U8)
     }
 
@@ -480,7 +489,7 @@ impl KernelDevice for PtxDevice {
         self.owns(spikes)?;
         self.check_slice(values)?;
         check_len("override", spikes.len, values.len)?;
-        let plan = LaunchPlan::overrides::<T>(spikes.len, spikes.addr, values.addr, self.limits);
+        let plan = LaunchPlan::overrides::<T>(spikes.len, spikes.addr, values.addr, self.limits)?;
         self.run(&plan, spikes.addr, spikes.len, DType::U8)
     }
 
@@ -495,7 +504,7 @@ impl KernelDevice for PtxDevice {
         self.owns(out)?;
         check_len("voltage buffer", spikes.len, out.len)?;
         let plan =
-            LaunchPlan::voltage::<T>(out.len, out.addr, spikes.addr, rest, thresh, self.limits);
+            LaunchPlan::voltage::<T>(out.len, out.addr, spikes.addr, rest, thresh, self.limits)?;
         self.run(&plan, out.addr, out.len, T::DTYPE)
     }
 }

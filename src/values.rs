@@ -1,0 +1,324 @@
+//! Host values of an element type chosen at run time.
+//!
+//! [`HostValues`] owns them, [`HostSlice`] borrows them; both say their
+//! [`DType`] and lend their bytes. They are what the run-time-typed neuron
+//! methods ([`crate::dynamic`]) take and give, so that a caller that learns
+//! the type from a file, a command line or a C caller needs no `match` of
+//! its own.
+
+use std::any::{Any, TypeId};
+
+use half::{bf16, f16};
+
+use crate::device::host_zeroed;
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+
+/// Owned host values of any element type.
+#[derive(Clone, Debug, PartialEq)]
+#[allow(missing_docs)] // the variants are the element types
+pub enum HostValues {
+    Bool(Vec<bool>),
+    U8(Vec<u8>),
+    F16(Vec<f16>),
+    BF16(Vec<bf16>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+/// Borrowed host values of any element type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[allow(missing_docs)] // the variants are the element types
+pub enum HostSlice<'a> {
+    Bool(&'a [bool]),
+    U8(&'a [u8]),
+    F16(&'a [f16]),
+    BF16(&'a [bf16]),
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+}
+
+/// `values` as a slice of `T`, when `T` is `U`.
+fn same_type<U: Element, T: Element>(values: &[U]) -> Option<&[T]> {
+    if TypeId::of::<U>() == TypeId::of::<T>() {
+        // SAFETY: `U` and `T` are the same type (equal `TypeId`s), so the
+        // pointer and length describe the same valid, initialised values.
+        Some(unsafe { std::slice::from_raw_parts(values.as_ptr().cast::<T>(), values.len()) })
+    } else {
+        None
+    }
+}
+
+impl<'a> HostSlice<'a> {
+    /// Typed values, under their type's variant.
+    pub fn new<T: Element>(values: &'a [T]) -> HostSlice<'a> {
+        // Exactly one arm matches: `T` is one of the six sealed types.
+        if let Some(v) = same_type::<T, bool>(values) {
+            HostSlice::Bool(v)
+        } else if let Some(v) = same_type::<T, u8>(values) {
+            HostSlice::U8(v)
+        } else if let Some(v) = same_type::<T, f16>(values) {
+            HostSlice::F16(v)
+        } else if let Some(v) = same_type::<T, bf16>(values) {
+            HostSlice::BF16(v)
+        } else if let Some(v) = same_type::<T, f32>(values) {
+            HostSlice::F32(v)
+        } else {
+            HostSlice::F64(same_type::<T, f64>(values).unwrap_or_default())
+        }
+    }
+
+    /// Reads `bytes` as values of `dtype`, without copying: the length must
+    /// be a whole number of values, the start aligned for the type, and
+    /// every byte of a `bool` 0 or 1; else [`Error::BadBytes`] naming
+    /// `what`.
+    pub fn from_bytes(what: &'static str, dtype: DType, bytes: &'a [u8]) -> Result<HostSlice<'a>> {
+        let bad = |reason: String| Error::BadBytes { what, reason };
+        let size = dtype.size();
+        if bytes.len() % size != 0 {
+            return Err(bad(format!(
+                "{} bytes are not a whole number of {dtype} values",
+                bytes.len()
+            )));
+        }
+        let cast = |bytes: &'a [u8]| -> Result<HostSlice<'a>> {
+            Ok(match dtype {
+                DType::Bool => {
+                    if let Some(i) = bytes.iter().position(|&b| b > 1) {
+                        return Err(bad(format!("byte {i} ({:#04x}) is not a bool", bytes[i])));
+                    }
+                    // SAFETY: every byte is 0 or 1 (checked above), the bit
+                    // patterns of `false` and `true`; a bool has size and
+                    // alignment 1, so the pointer and length fit.
+                    HostSlice::Bool(unsafe {
+                        std::slice::from_raw_parts(bytes.as_ptr().cast::<bool>(), bytes.len())
+                    })
+                }
+                DType::U8 => HostSlice::U8(bytes),
+                DType::F16 => {
+                    HostSlice::F16(bytemuck::try_cast_slice(bytes).map_err(|e| bad(e.to_string()))?)
+                }
+                DType::BF16 => HostSlice::BF16(
+                    bytemuck::try_cast_slice(bytes).map_err(|e| bad(e.to_string()))?,
+                ),
+                DType::F32 => {
+                    HostSlice::F32(bytemuck::try_cast_slice(bytes).map_err(|e| bad(e.to_string()))?)
+                }
+                DType::F64 => {
+                    HostSlice::F64(bytemuck::try_cast_slice(bytes).map_err(|e| bad(e.to_string()))?)
+                }
+            })
+        };
+        cast(bytes)
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        match self {
+            HostSlice::Bool(_) => DType::Bool,
+            HostSlice::U8(_) => DType::U8,
+            HostSlice::F16(_) => DType::F16,
+            HostSlice::BF16(_) => DType::BF16,
+            HostSlice::F32(_) => DType::F32,
+            HostSlice::F64(_) => DType::F64,
+        }
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len() / self.dtype().size()
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values' bytes, in memory order.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        match *self {
+            HostSlice::Bool(v) => bytemuck::cast_slice(v),
+            HostSlice::U8(v) => v,
+            HostSlice::F16(v) => bytemuck::cast_slice(v),
+            HostSlice::BF16(v) => bytemuck::cast_slice(v),
+            HostSlice::F32(v) => bytemuck::cast_slice(v),
+            HostSlice::F64(v) => bytemuck::cast_slice(v),
+        }
+    }
+
+    /// The values as `T`, when `T` is their type, else
+    /// [`Error::WrongDType`] naming `what`.
+    pub fn typed<T: Element>(&self, what: &'static str) -> Result<&'a [T]> {
+        let typed = match *self {
+            HostSlice::Bool(v) => same_type(v),
+            HostSlice::U8(v) => same_type(v),
+            HostSlice::F16(v) => same_type(v),
+            HostSlice::BF16(v) => same_type(v),
+            HostSlice::F32(v) => same_type(v),
+            HostSlice::F64(v) => same_type(v),
+        };
+        typed.ok_or(Error::WrongDType {
+            what,
+            expected: T::DTYPE,
+            actual: self.dtype(),
+        })
+    }
+
+    /// An owned copy.
+    pub fn to_values(&self) -> HostValues {
+        match *self {
+            HostSlice::Bool(v) => HostValues::Bool(v.to_vec()),
+            HostSlice::U8(v) => HostValues::U8(v.to_vec()),
+            HostSlice::F16(v) => HostValues::F16(v.to_vec()),
+            HostSlice::BF16(v) => HostValues::BF16(v.to_vec()),
+            HostSlice::F32(v) => HostValues::F32(v.to_vec()),
+            HostSlice::F64(v) => HostValues::F64(v.to_vec()),
+        }
+    }
+}
+
+impl HostValues {
+    /// Typed values, under their type's variant.
+    pub fn new<T: Element>(values: Vec<T>) -> HostValues {
+        // Exactly one downcast succeeds: `T` is one of the six sealed types.
+        let any: Box<dyn Any> = Box::new(values);
+        let any = match any.downcast::<Vec<bool>>() {
+            Ok(v) => return HostValues::Bool(*v),
+            Err(any) => any,
+        };
+        let any = match any.downcast::<Vec<u8>>() {
+            Ok(v) => return HostValues::U8(*v),
+            Err(any) => any,
+        };
+        let any = match any.downcast::<Vec<f16>>() {
+            Ok(v) => return HostValues::F16(*v),
+            Err(any) => any,
+        };
+        let any = match any.downcast::<Vec<bf16>>() {
+            Ok(v) => return HostValues::BF16(*v),
+            Err(any) => any,
+        };
+        let any = match any.downcast::<Vec<f32>>() {
+            Ok(v) => return HostValues::F32(*v),
+            Err(any) => any,
+        };
+        HostValues::F64(any.downcast::<Vec<f64>>().map(|v| *v).unwrap_or_default())
+    }
+
+    /// `len` zero values of `dtype` (`false`, `0`, `+0.0`), or
+    /// [`Error::OutOfMemory`].
+    pub fn zeroed(dtype: DType, len: usize) -> Result<HostValues> {
+        Ok(match dtype {
+            DType::Bool => HostValues::Bool(host_zeroed(len)?),
+            DType::U8 => HostValues::U8(host_zeroed(len)?),
+            DType::F16 => HostValues::F16(host_zeroed(len)?),
+            DType::BF16 => HostValues::BF16(host_zeroed(len)?),
+            DType::F32 => HostValues::F32(host_zeroed(len)?),
+            DType::F64 => HostValues::F64(host_zeroed(len)?),
+        })
+    }
+
+    /// The values, borrowed.
+    pub fn as_slice(&self) -> HostSlice<'_> {
+        match self {
+            HostValues::Bool(v) => HostSlice::Bool(v),
+            HostValues::U8(v) => HostSlice::U8(v),
+            HostValues::F16(v) => HostSlice::F16(v),
+            HostValues::BF16(v) => HostSlice::BF16(v),
+            HostValues::F32(v) => HostSlice::F32(v),
+            HostValues::F64(v) => HostSlice::F64(v),
+        }
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.as_slice().dtype()
+    }
+
+    /// The number of values.
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// Whether there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The values' bytes, in memory order.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.as_slice().as_bytes()
+    }
+
+    /// The values as `T`, when `T` is their type, else
+    /// [`Error::WrongDType`] naming `what`.
+    pub fn typed<T: Element>(&self, what: &'static str) -> Result<&[T]> {
+        self.as_slice().typed(what)
+    }
+}
+
+impl<'a> From<&'a HostValues> for HostSlice<'a> {
+    fn from(values: &'a HostValues) -> HostSlice<'a> {
+        values.as_slice()
+    }
+}
+
+impl<T: Element> From<Vec<T>> for HostValues {
+    fn from(values: Vec<T>) -> HostValues {
+        HostValues::new(values)
+    }
+}
+
+impl<'a, T: Element> From<&'a [T]> for HostSlice<'a> {
+    fn from(values: &'a [T]) -> HostSlice<'a> {
+        HostSlice::new(values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_lands_in_its_variant_and_back() {
+        fn check<T: Element + PartialEq>(values: Vec<T>) {
+            let owned = HostValues::new(values.clone());
+            assert_eq!(owned.dtype(), T::DTYPE);
+            assert_eq!(owned.len(), values.len());
+            assert_eq!(owned.typed::<T>("x").unwrap(), &values[..]);
+            assert_eq!(HostSlice::new(&values[..]), owned.as_slice());
+            assert_eq!(owned.as_bytes(), bytemuck::cast_slice::<T, u8>(&values));
+            let again = HostSlice::from_bytes("x", T::DTYPE, owned.as_bytes()).unwrap();
+            assert_eq!(again.to_values(), owned);
+        }
+        check(vec![true, false]);
+        check(vec![1u8, 255]);
+        check(vec![f16::ONE, f16::INFINITY]);
+        check(vec![bf16::MIN, bf16::NEG_ZERO]);
+        check(vec![1.5f32, -0.0, f32::INFINITY]);
+        check(vec![f64::MIN_POSITIVE]);
+        for dtype in DType::ALL {
+            let zeros = HostValues::zeroed(dtype, 3).unwrap();
+            assert_eq!(zeros.dtype(), dtype);
+            assert_eq!(zeros.as_bytes(), &vec![0u8; 3 * dtype.size()][..]);
+        }
+    }
+
+    #[test]
+    fn bad_bytes_and_wrong_types_are_errors() {
+        let err = HostSlice::from_bytes("inputs", DType::F32, &[0u8; 6]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "inputs: 6 bytes are not a whole number of f32 values"
+        );
+        let err = HostSlice::from_bytes("override", DType::Bool, &[0, 1, 2]).unwrap_err();
+        assert_eq!(err.to_string(), "override: byte 2 (0x02) is not a bool");
+        // misaligned f64s
+        let words = [0u64; 3];
+        let bytes = &bytemuck::cast_slice::<u64, u8>(&words)[1..17];
+        assert!(HostSlice::from_bytes("inputs", DType::F64, bytes).is_err());
+        let values = HostValues::new(vec![1.0f32]);
+        let err = values.typed::<f64>("inputs").unwrap_err();
+        assert_eq!(err.to_string(), "inputs are f32, expected f64");
+    }
+}
