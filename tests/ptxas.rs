@@ -1,6 +1,6 @@
 //! Every kernel file assembles with NVIDIA's `ptxas`: CUDA 12.9's for sm_70
 //! and CUDA 13.0's for sm_80 and sm_90, with 0 bytes of stack and no
-//! spills, and declares exactly the 13 entries the library launches.
+//! spills, and declares exactly the entries of the library's table.
 //!
 //! The binaries are found through `PTXAS_12` and `PTXAS_13`, else as
 //! `ptxas` on the PATH when its version matches. Without them the test says

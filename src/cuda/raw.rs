@@ -68,7 +68,7 @@ impl<T> DevicePtr<T> for RawView<T> {
 
 /// Values of an element type chosen at run time at a raw device address:
 /// what a C caller hands over with `(dtype, pointer, length)`. It is a
-/// [`DynInput`] of the CUDA device, so the run-time-typed neuron methods
+/// [`DynInput`](crate::DynInput) of the CUDA device, so the run-time-typed neuron methods
 /// ([`ExactNeuron::forward_dyn`](crate::ExactNeuron::forward_dyn)) take it
 /// as they take host values.
 #[derive(Debug)]
