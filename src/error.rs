@@ -113,6 +113,16 @@ pub enum Error {
         what: &'static str,
     },
 
+    /// Memory of one device was handed to a neuron on another (CUDA
+    /// memory to a CPU neuron).
+    #[error("{what} cannot be used by a {device} neuron")]
+    WrongDevice {
+        /// What was passed.
+        what: &'static str,
+        /// The neuron's device: `"cpu"` or `"cuda"`.
+        device: &'static str,
+    },
+
     /// A kernel device other than CUDA (for example a test harness) failed.
     #[error("kernel device error: {0}")]
     Device(String),

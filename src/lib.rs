@@ -45,11 +45,14 @@
 //!   view cache;
 //! - [`dynamic`]: the same neuron with element types chosen at run time,
 //!   taking and giving [`HostValues`] / [`HostSlice`] (or CUDA device
-//!   memory by address, [`cuda::DeviceValues`]).
+//!   memory by address, [`cuda::DeviceValues`]);
+//! - [`AnyNeuron`]: one handle for a neuron on either backend, chosen at run
+//!   time (what the command-line tool and a C caller hold).
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod any_neuron;
 mod cpu;
 pub mod cuda;
 pub mod device;
@@ -65,6 +68,7 @@ mod shape;
 mod values;
 mod views;
 
+pub use any_neuron::AnyNeuron;
 pub use cpu::{Cpu, CpuNeuron};
 pub use cuda::{Cuda, CudaNeuron};
 pub use device::KernelDevice;
