@@ -36,6 +36,9 @@ use crate::values::{HostSlice, HostValues};
 /// # Ok::<(), exact_neuron::Error>(())
 /// ```
 #[derive(Debug)]
+// Both variants are a few hundred bytes; a handle is made once and kept, so
+// boxing the larger would buy nothing but an indirection on every call.
+#[allow(clippy::large_enum_variant)]
 pub enum AnyNeuron {
     /// On the CPU.
     Cpu(CpuNeuron),
