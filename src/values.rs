@@ -81,35 +81,31 @@ impl<'a> HostSlice<'a> {
                 bytes.len()
             )));
         }
-        let cast = |bytes: &'a [u8]| -> Result<HostSlice<'a>> {
-            Ok(match dtype {
-                DType::Bool => {
-                    if let Some(i) = bytes.iter().position(|&b| b > 1) {
-                        return Err(bad(format!("byte {i} ({:#04x}) is not a bool", bytes[i])));
-                    }
-                    // SAFETY: every byte is 0 or 1 (checked above), the bit
-                    // patterns of `false` and `true`; a bool has size and
-                    // alignment 1, so the pointer and length fit.
-                    HostSlice::Bool(unsafe {
-                        std::slice::from_raw_parts(bytes.as_ptr().cast::<bool>(), bytes.len())
-                    })
+        // Every float type has the alignment of its size.
+        if bytes.as_ptr().align_offset(size) != 0 {
+            return Err(bad(format!(
+                "the data is not aligned to {size} bytes, as {dtype} values must be"
+            )));
+        }
+        let floats = |e: bytemuck::PodCastError| bad(format!("{e:?}"));
+        Ok(match dtype {
+            DType::Bool => {
+                if let Some(i) = bytes.iter().position(|&b| b > 1) {
+                    return Err(bad(format!("byte {i} ({:#04x}) is not a bool", bytes[i])));
                 }
-                DType::U8 => HostSlice::U8(bytes),
-                DType::F16 => {
-                    HostSlice::F16(bytemuck::try_cast_slice(bytes).map_err(|e| bad(e.to_string()))?)
-                }
-                DType::BF16 => HostSlice::BF16(
-                    bytemuck::try_cast_slice(bytes).map_err(|e| bad(e.to_string()))?,
-                ),
-                DType::F32 => {
-                    HostSlice::F32(bytemuck::try_cast_slice(bytes).map_err(|e| bad(e.to_string()))?)
-                }
-                DType::F64 => {
-                    HostSlice::F64(bytemuck::try_cast_slice(bytes).map_err(|e| bad(e.to_string()))?)
-                }
-            })
-        };
-        cast(bytes)
+                // SAFETY: every byte is 0 or 1 (checked above), the bit
+                // patterns of `false` and `true`; a bool has size and
+                // alignment 1, so the pointer and length fit.
+                HostSlice::Bool(unsafe {
+                    std::slice::from_raw_parts(bytes.as_ptr().cast::<bool>(), bytes.len())
+                })
+            }
+            DType::U8 => HostSlice::U8(bytes),
+            DType::F16 => HostSlice::F16(bytemuck::try_cast_slice(bytes).map_err(floats)?),
+            DType::BF16 => HostSlice::BF16(bytemuck::try_cast_slice(bytes).map_err(floats)?),
+            DType::F32 => HostSlice::F32(bytemuck::try_cast_slice(bytes).map_err(floats)?),
+            DType::F64 => HostSlice::F64(bytemuck::try_cast_slice(bytes).map_err(floats)?),
+        })
     }
 
     /// The element type.
@@ -218,6 +214,37 @@ impl HostValues {
         })
     }
 
+    /// A copy of `bytes` as values of `dtype`, at any alignment: the
+    /// length must be a whole number of values and every byte of a `bool`
+    /// 0 or 1; else [`Error::BadBytes`] naming `what`.
+    pub fn from_bytes(what: &'static str, dtype: DType, bytes: &[u8]) -> Result<HostValues> {
+        let bad = |reason: String| Error::BadBytes { what, reason };
+        let size = dtype.size();
+        if bytes.len() % size != 0 {
+            return Err(bad(format!(
+                "{} bytes are not a whole number of {dtype} values",
+                bytes.len()
+            )));
+        }
+        let mut values = HostValues::zeroed(dtype, bytes.len() / size)?;
+        match &mut values {
+            HostValues::Bool(v) => {
+                if let Some(i) = bytes.iter().position(|&b| b > 1) {
+                    return Err(bad(format!("byte {i} ({:#04x}) is not a bool", bytes[i])));
+                }
+                for (value, &byte) in v.iter_mut().zip(bytes) {
+                    *value = byte == 1;
+                }
+            }
+            HostValues::U8(v) => v.copy_from_slice(bytes),
+            HostValues::F16(v) => bytemuck::cast_slice_mut(v).copy_from_slice(bytes),
+            HostValues::BF16(v) => bytemuck::cast_slice_mut(v).copy_from_slice(bytes),
+            HostValues::F32(v) => bytemuck::cast_slice_mut(v).copy_from_slice(bytes),
+            HostValues::F64(v) => bytemuck::cast_slice_mut(v).copy_from_slice(bytes),
+        }
+        Ok(values)
+    }
+
     /// The values, borrowed.
     pub fn as_slice(&self) -> HostSlice<'_> {
         match self {
@@ -290,6 +317,11 @@ mod tests {
             assert_eq!(owned.as_bytes(), bytemuck::cast_slice::<T, u8>(&values));
             let again = HostSlice::from_bytes("x", T::DTYPE, owned.as_bytes()).unwrap();
             assert_eq!(again.to_values(), owned);
+            // a copy from bytes at an odd address
+            let mut shifted = vec![0xEEu8];
+            shifted.extend_from_slice(owned.as_bytes());
+            let copied = HostValues::from_bytes("x", T::DTYPE, &shifted[1..]).unwrap();
+            assert_eq!(copied, owned);
         }
         check(vec![true, false]);
         check(vec![1u8, 255]);
@@ -313,10 +345,21 @@ mod tests {
         );
         let err = HostSlice::from_bytes("override", DType::Bool, &[0, 1, 2]).unwrap_err();
         assert_eq!(err.to_string(), "override: byte 2 (0x02) is not a bool");
+        let err = HostValues::from_bytes("override", DType::Bool, &[0, 1, 2]).unwrap_err();
+        assert_eq!(err.to_string(), "override: byte 2 (0x02) is not a bool");
+        let err = HostValues::from_bytes("inputs", DType::F16, &[0u8; 3]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "inputs: 3 bytes are not a whole number of f16 values"
+        );
         // misaligned f64s
         let words = [0u64; 3];
         let bytes = &bytemuck::cast_slice::<u64, u8>(&words)[1..17];
-        assert!(HostSlice::from_bytes("inputs", DType::F64, bytes).is_err());
+        let err = HostSlice::from_bytes("inputs", DType::F64, bytes).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "inputs: the data is not aligned to 8 bytes, as f64 values must be"
+        );
         let values = HostValues::new(vec![1.0f32]);
         let err = values.typed::<f64>("inputs").unwrap_err();
         assert_eq!(err.to_string(), "inputs are f32, expected f64");
