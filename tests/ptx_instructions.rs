@@ -849,10 +849,11 @@ const DECLS: &str =
 #[test]
 fn unknown_instructions_are_rejected() {
     for body in [
-        "    popc.b32 %r, %r;",
+        "    bfind.u32 %r, %r;",
         "    fma.rn.f32 %r, %r, %r, %r;",
         "    bar.sync 0;",
-        "    shfl.sync.idx.b32 %r, %r, 0, 31, -1;",
+        "    redux.sync.add.u32 %r, %r, -1;",
+        "    match.any.sync.b32 %r, %r, -1;",
         "    atom.global.add.u32 %r, [%rd], 1;",
         "    exit;",
         "    mad.lo.u32 %r, %r, %r, %r;",
@@ -1059,7 +1060,7 @@ fn names_and_structure_are_checked() {
         "    .shared .b32 buffer;",
         "outside the interpreter's subset",
     );
-    assert_rejected(DECLS, "    mov.u32 %r, 0; | ", "unexpected character");
+    assert_rejected(DECLS, "    mov.u32 %r, 0; ~ ", "unexpected character");
     let without_64_bits = kernel("", "").replace(".address_size 64", ".address_size 32");
     assert!(parse_module(&without_64_bits)
         .unwrap_err()
