@@ -103,7 +103,9 @@ pub enum TrapKind {
         present: u32,
     },
     /// `shfl.sync` reading a lane that is not taking part.
-    InactiveSource { source: u32 },
+    InactiveSource {
+        source: u32,
+    },
 }
 
 /// A thread's fault, with everything needed to find it.
@@ -273,7 +275,7 @@ pub fn launch(
         launches: 1,
         ..LaunchStats::default()
     };
-    let mut warp = Warp::new(entry.regs.len());
+    let mut warp = Warp::new(entry);
     for ctaid in 0..grid {
         // Warps are 32 consecutive threads of a block; the last one is
         // partial when the block is not a multiple of 32.
@@ -310,14 +312,34 @@ struct Warp {
     nregs: usize,
     pc: [usize; WARP_SIZE as usize],
     steps: [u64; WARP_SIZE as usize],
+    /// For each collective instruction of the entry (`slots`), how many
+    /// times each lane has passed it (run it, or skipped it by its guard):
+    /// `passes[slot * 32 + lane]`.
+    passes: Vec<u64>,
+    /// The slot of each instruction that is a collective.
+    slots: Vec<Option<usize>>,
     state: [LaneState; WARP_SIZE as usize],
     /// `nregs` registers per lane, lane after lane.
     regs: Vec<u64>,
 }
 
 impl Warp {
-    fn new(nregs: usize) -> Warp {
+    fn new(entry: &Entry) -> Warp {
+        let nregs = entry.regs.len();
+        let mut count = 0;
+        let slots = entry
+            .code
+            .iter()
+            .map(|instr| {
+                instr.op.is_collective().then(|| {
+                    count += 1;
+                    count - 1
+                })
+            })
+            .collect();
         Warp {
+            passes: vec![0; count * WARP_SIZE as usize],
+            slots,
             lanes: 0,
             nregs,
             pc: [0; WARP_SIZE as usize],
@@ -331,6 +353,7 @@ impl Warp {
         self.lanes = lanes;
         self.pc = [0; WARP_SIZE as usize];
         self.steps = [0; WARP_SIZE as usize];
+        self.passes.fill(0);
         self.state = [LaneState::Exited; WARP_SIZE as usize];
         self.state[..lanes as usize].fill(LaneState::Running);
         self.regs.fill(0);
@@ -339,6 +362,12 @@ impl Warp {
     fn lane_regs(&mut self, lane: u32) -> &mut [u64] {
         let at = lane as usize * self.nregs;
         &mut self.regs[at..at + self.nregs]
+    }
+
+    /// How many times `lane` has passed the collective at `pc`.
+    fn passes(&mut self, lane: u32, pc: usize) -> &mut u64 {
+        let slot = self.slots[pc].expect("a collective has a slot");
+        &mut self.passes[slot * WARP_SIZE as usize + lane as usize]
     }
 
     fn reg(&self, lane: u32, reg: super::ir::Reg) -> u64 {
@@ -397,14 +426,21 @@ fn run_warp(
             let t = thread(lane);
             let mut pc = warp.pc[lane as usize];
             let mut steps = warp.steps[lane as usize];
+            let at = lane as usize * warp.nregs;
+            let regs = &mut warp.regs[at..at + warp.nregs];
+            let mut skipped = |pc: usize| {
+                let slot = warp.slots[pc].expect("a collective has a slot");
+                warp.passes[slot * WARP_SIZE as usize + lane as usize] += 1;
+            };
             let stop = run_lane(
                 entry,
                 params,
                 memory,
                 &t,
-                warp.lane_regs(lane),
+                regs,
                 &mut pc,
                 &mut steps,
+                &mut skipped,
                 options,
                 stats,
             )?;
@@ -418,23 +454,30 @@ fn run_warp(
             stats.instructions += steps;
             return Ok(());
         }
-        // The collectives lanes wait at, each with the lanes waiting there.
-        let mut groups: Vec<(usize, u32)> = Vec::new();
+        // The collectives lanes wait at, each with the lanes waiting there:
+        // lanes meet when they wait at the same instruction having passed it
+        // equally often (not in different iterations of a loop).
+        let mut groups: Vec<(usize, u64, u32)> = Vec::new();
         for lane in 0..warp.lanes {
             if warp.state[lane as usize] != LaneState::Waiting {
                 continue;
             }
             let pc = warp.pc[lane as usize];
-            match groups.iter_mut().find(|(at, _)| *at == pc) {
-                Some((_, lanes)) => *lanes |= 1 << lane,
-                None => groups.push((pc, 1 << lane)),
+            let passes = *warp.passes(lane, pc);
+            match groups
+                .iter_mut()
+                .find(|(at, n, _)| *at == pc && *n == passes)
+            {
+                Some((_, _, lanes)) => *lanes |= 1 << lane,
+                None => groups.push((pc, passes, 1 << lane)),
             }
         }
         groups.sort_unstable();
-        for (pc, arrived) in groups {
+        for (pc, _, arrived) in groups {
             collective(entry, warp, pc, arrived, &thread)?;
             for lane in 0..warp.lanes {
                 if arrived & (1 << lane) != 0 {
+                    *warp.passes(lane, pc) += 1;
                     warp.pc[lane as usize] = pc + 1;
                     warp.state[lane as usize] = LaneState::Running;
                 }
@@ -809,6 +852,7 @@ fn run_lane(
     regs: &mut [u64],
     pc_io: &mut usize,
     steps_io: &mut u64,
+    skipped_collective: &mut dyn FnMut(usize),
     options: &ExecOptions,
     stats: &mut LaunchStats,
 ) -> Result<LaneState, LaunchError> {
@@ -835,6 +879,9 @@ fn run_lane(
         }
         if let Some(guard) = instr.guard {
             if (regs[usize::from(guard.reg)] != 0) == guard.negated {
+                if instr.op.is_collective() {
+                    skipped_collective(pc);
+                }
                 pc += 1;
                 continue;
             }

@@ -305,12 +305,7 @@ pub enum Op {
     /// `selp.type d, a, b, c`: `d = c ? a : b`.
     Selp { dst: Reg, a: Src, b: Src, pred: Reg },
     /// `brev`, `popc`, `clz`: `ty` is the source type.
-    Unary {
-        op: UnOp,
-        ty: Ty,
-        dst: Reg,
-        a: Src,
-    },
+    Unary { op: UnOp, ty: Ty, dst: Reg, a: Src },
     /// `bfe.type d, a, b, c`: `c` bits of `a` from bit `b` (`b`, `c` are
     /// `.u32`, only their low 8 bits count), sign-filled for `.sN`.
     Bfe {
@@ -355,7 +350,10 @@ impl Op {
     /// Whether the instruction is a warp collective: it runs for all the
     /// lanes that reach it together, not for one lane at a time.
     pub fn is_collective(&self) -> bool {
-        matches!(self, Op::Vote { .. } | Op::Shfl { .. } | Op::Activemask { .. })
+        matches!(
+            self,
+            Op::Vote { .. } | Op::Shfl { .. } | Op::Activemask { .. }
+        )
     }
 }
 

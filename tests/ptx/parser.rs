@@ -57,7 +57,10 @@ enum Operand {
     /// A bare identifier: a label.
     Symbol(String),
     /// `%d|%p`: `shfl.sync`'s value and predicate destinations.
-    Pair { value: String, pred: String },
+    Pair {
+        value: String,
+        pred: String,
+    },
 }
 
 impl Operand {
