@@ -47,6 +47,14 @@ const FUSED_ENTRIES: &[&str] = &[
     "step_override_f32",
     "step_override_f64",
     "step_override_b16",
+    "step_bits_f32",
+    "step_bits_f64",
+    "step_bits_f16",
+    "step_bits_bf16",
+    "step_bits_override_u8",
+    "step_bits_override_f32",
+    "step_bits_override_f64",
+    "step_bits_override_b16",
 ];
 
 /// Neurons per row: around one, two and many words, and none.
@@ -660,11 +668,14 @@ fn misused_collectives_trap() {
 /// Grids for the element-wise fused entries: any block size works.
 const FUSED_GRIDS: &[(u32, u32)] = &[(1, 1), (1, 32), (3, 7), (2, 96), (5, 256)];
 
+/// The reference test of an element's spike: `Ty::positive` or `Ty::nonzero`.
+type SpikeTest = fn(Ty, u64) -> bool;
+
 #[test]
 fn fused_steps_match_the_reference() {
     let module = fused_module();
     let mut rng = Rng::fresh("fused");
-    let entries: [(&str, Ty, fn(Ty, u64) -> bool); 9] = [
+    let entries: [(&str, Ty, SpikeTest); 9] = [
         ("step_f32", Ty::F32, Ty::positive),
         ("step_f64", Ty::F64, Ty::positive),
         ("step_f16", Ty::F16, Ty::positive),
@@ -731,6 +742,78 @@ fn fused_steps_match_the_reference() {
         }
     }
     assert_eq!(launched, 9 * 2 * COUNTS.len() * FUSED_GRIDS.len());
+}
+
+#[test]
+fn fused_bit_steps_match_the_reference() {
+    let module = fused_module();
+    let mut rng = Rng::fresh("fused bits");
+    let entries: [(&str, Ty, SpikeTest); 9] = [
+        ("step_bits_f32", Ty::F32, Ty::positive),
+        ("step_bits_f64", Ty::F64, Ty::positive),
+        ("step_bits_f16", Ty::F16, Ty::positive),
+        ("step_bits_bf16", Ty::BF16, Ty::positive),
+        ("step_bits_override_u8", Ty::U8, Ty::nonzero),
+        ("step_bits_override_f32", Ty::F32, Ty::nonzero),
+        ("step_bits_override_f64", Ty::F64, Ty::nonzero),
+        ("step_bits_override_b16", Ty::F16, Ty::nonzero),
+        ("step_bits_override_b16", Ty::BF16, Ty::nonzero),
+    ];
+    let mut launched = 0;
+    for (entry, ty, spike) in entries {
+        sweep(entry, |rows, count, grid, _| {
+            // rows = T * batch: the state is the last `batch` rows
+            let batch = [1, 1, rows, 1 + rng.below(rows)][rng.below(4)];
+            let last_row = rows - batch;
+            let vbytes = [0usize, 2, 4, 8][rng.below(4)];
+            let with_state = rng.next() & 1 == 1;
+            let n = rows * count;
+            let wpr = words_per_row(count);
+            let values = ty.draw(&mut rng, n);
+            let (rest, thresh) = (rng.next(), rng.next());
+            let mut run = Run::new();
+            let input = run.buffer(&ty.to_bytes(&values), ty.size() * rng.below(4));
+            let words = run.poisoned(4 * rows * wpr);
+            let volt = run.poisoned(vbytes * n);
+            let state = run.poisoned(if with_state { 4 * batch * wpr } else { 0 });
+            let mut args = u64s(&[
+                words.addr,
+                if vbytes == 0 { 0 } else { volt.addr },
+                if with_state { state.addr } else { 0 },
+                input.addr,
+                rows as u64,
+                count as u64,
+                last_row as u64,
+                if vbytes == 0 { 8 } else { vbytes as u64 },
+            ]);
+            args.extend([ArgValue::B64(rest), ArgValue::B64(thresh)]);
+            run.launch(&module, entry, grid, &args, &[&words, &volt, &state])
+                .unwrap_or_else(|err| {
+                    panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}")
+                });
+            let what = format!(
+                "{entry} rows {rows} count {count} last_row {last_row} vbytes {vbytes} grid {grid:?}"
+            );
+            let expected = pack(rows, count, |i| spike(ty, values[i]));
+            assert_eq!(run.read(&words), words_to_bytes(&expected), "{what}");
+            let volts: Vec<u8> = values
+                .iter()
+                .flat_map(|&x| {
+                    (if spike(ty, x) { thresh } else { rest }).to_le_bytes()[..vbytes].to_vec()
+                })
+                .collect();
+            assert_eq!(run.read(&volt), volts, "{what}");
+            if with_state {
+                assert_eq!(
+                    run.read(&state),
+                    words_to_bytes(&expected[last_row * wpr..]),
+                    "{what}"
+                );
+            }
+            launched += 1;
+        });
+    }
+    assert_eq!(launched, 9 * ROWS.len() * COUNTS.len() * GRIDS.len());
 }
 
 #[test]

@@ -4,13 +4,18 @@
 //! argument values in `.param` order; the interpreter checks them against
 //! the entry's parameter list (count and declared type, as a mismatch would
 //! make the driver copy the wrong bytes), lays them out in a parameter block
-//! at the offsets the parser computed, and runs every thread
-//! `(ctaid.x, tid.x)` of the grid to completion, one after another.
+//! at the offsets the parser computed, and runs every warp (32 consecutive
+//! threads of a block; the last one partial when the block is not a
+//! multiple of 32) to completion, one after another.
 //!
-//! Running threads sequentially is exact for this subset: it has no shared
-//! memory, barriers, atomics or warp-level instructions, so a thread can
-//! only observe others through global memory, and `memory` turns every such
-//! observation within one launch into a fault (see its race shadow).
+//! Within a warp, each lane runs on its own until it exits or reaches a warp
+//! collective (`vote.sync`, `shfl.sync`, `activemask`); the collective then
+//! runs once for all the lanes waiting at it, which must be exactly the
+//! lanes its member mask names (see `run_warp`), and they run on. Between
+//! collectives, running lanes one after another is exact: the subset has no
+//! shared memory, barriers or atomics, so a thread can only observe others
+//! through global memory, and `memory` turns every such observation within
+//! one launch into a fault (see its race shadow).
 //!
 //! Values live in a flat `u64` register file, each register holding its
 //! value zero-extended from its declared width (a predicate is 0 or 1);
@@ -390,6 +395,9 @@ impl Warp {
 /// wait at is executed for the lanes waiting there, which run on in the next
 /// round. So lanes meet at a collective exactly when they reach it without
 /// passing through another one: the warp is as converged as it can be.
+/// Lanes waiting at one instruction meet only if they have passed it (run
+/// it, or skipped it by its guard) equally often before, so that lanes in
+/// different iterations of a loop never pair up.
 ///
 /// The member mask of each lane at a collective must equal the set of lanes
 /// waiting at that instruction. That is stricter than sm_70 hardware, which
