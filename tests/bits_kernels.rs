@@ -506,8 +506,8 @@ fn wrong_kernels_fail_the_comparison() {
     // voltage with its two patterns swapped.
     let padding = mutate(
         BITS_PTX,
-        "mov.b32            %x, 0;",
-        "mov.b32            %x, 1;",
+        "mov.b32             %x, 0;",
+        "mov.b32             %x, 1;",
     );
     let zero = mutate(
         BITS_PTX,
@@ -516,8 +516,8 @@ fn wrong_kernels_fail_the_comparison() {
     );
     let swapped = mutate(
         BITS_PTX,
-        "selp.b32           %v, %thresh, %rest, %spk;",
-        "selp.b32           %v, %rest, %thresh, %spk;",
+        "selp.b32            %v, %thresh, %rest, %spk;",
+        "selp.b32            %v, %rest, %thresh, %spk;",
     );
     let fails = |what: &str, f: &dyn Fn()| {
         let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
