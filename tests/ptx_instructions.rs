@@ -849,10 +849,11 @@ const DECLS: &str =
 #[test]
 fn unknown_instructions_are_rejected() {
     for body in [
-        "    popc.b32 %r, %r;",
+        "    bfind.u32 %r, %r;",
         "    fma.rn.f32 %r, %r, %r, %r;",
         "    bar.sync 0;",
-        "    shfl.sync.idx.b32 %r, %r, 0, 31, -1;",
+        "    redux.sync.add.u32 %r, %r, -1;",
+        "    match.any.sync.b32 %r, %r, -1;",
         "    atom.global.add.u32 %r, [%rd], 1;",
         "    exit;",
         "    mad.lo.u32 %r, %r, %r, %r;",
@@ -1059,7 +1060,7 @@ fn names_and_structure_are_checked() {
         "    .shared .b32 buffer;",
         "outside the interpreter's subset",
     );
-    assert_rejected(DECLS, "    mov.u32 %r, 0; | ", "unexpected character");
+    assert_rejected(DECLS, "    mov.u32 %r, 0; ~ ", "unexpected character");
     let without_64_bits = kernel("", "").replace(".address_size 64", ".address_size 32");
     assert!(parse_module(&without_64_bits)
         .unwrap_err()
@@ -1099,4 +1100,427 @@ fn registers_must_be_written_before_they_are_read() {
          mov.u32 %r, 1;\nJOIN:\n    st.global.u32 [%out], %r;",
         1,
     );
+}
+
+// ---------------------------------------------------------------------------
+// Warp collectives and bit instructions
+// ---------------------------------------------------------------------------
+
+/// Declarations every warp test shares: the thread index and the address of
+/// the thread's output slots.
+const WARP_DECLS: &str =
+    "    .reg .b32 %t, %r, %s, %u, %v;\n    .reg .b64 %o;\n    .reg .pred %p, %q;";
+
+/// Code that sets `%t` to tid.x and `%o` to the first of its `slots` slots.
+fn lane_slots(slots: u32) -> String {
+    format!(
+        "    mov.u32 %t, %tid.x;\n    mul.wide.u32 %o, %t, {};\n    add.u64 %o, %out, %o;\n",
+        8 * slots
+    )
+}
+
+/// Runs `body` (after `lane_slots`) on one block of `block` threads; the
+/// 32-bit values each thread stored in its `slots` slots (`store_lane`).
+fn run_lanes(decls: &str, body: &str, block: u32, slots: u32) -> Vec<Vec<u64>> {
+    let src = kernel(decls, &format!("{}{body}", lane_slots(slots)));
+    let out = execute(&src, 1, block, &[0; 64], (block * slots * 8) as usize)
+        .unwrap_or_else(|err| panic!("{err}\n{src}"));
+    words(&out)
+        .chunks(slots as usize)
+        .map(|lane| lane.iter().map(|&slot| low32(slot)).collect())
+        .collect()
+}
+
+/// Stores 32-bit registers into the thread's slots.
+fn store_lane(regs: &[&str]) -> String {
+    regs.iter()
+        .enumerate()
+        .map(|(i, r)| format!("    st.global.u32 [%o+{}], {r};\n", 8 * i))
+        .collect()
+}
+
+#[test]
+fn vote_sync_ballot_any_and_all() {
+    // p = lane is a multiple of 3; q = true
+    let body = format!(
+        "    mov.u32 %r, %laneid;\n    rem.u32 %r, %r, 3;\n    setp.eq.u32 %p, %r, 0;\n    \
+         setp.eq.u32 %q, %r, %r;\n    vote.sync.ballot.b32 %r, %p, 0xFFFFFFFF;\n    \
+         vote.sync.any.pred %p, %p, -1;\n    selp.b32 %s, 1, 0, %p;\n    \
+         mov.u32 %u, %laneid;\n    setp.lt.u32 %p, %u, 3;\n    \
+         vote.sync.all.pred %p, %p, -1;\n    selp.b32 %u, 1, 0, %p;\n    \
+         vote.sync.all.pred %q, %q, -1;\n    selp.b32 %v, 1, 0, %q;\n{}",
+        store_lane(&["%r", "%s", "%u", "%v"])
+    );
+    // two warps: each forms its own word from its own lanes
+    let lanes = run_lanes(WARP_DECLS, &body, 64, 4);
+    for (tid, lane) in lanes.iter().enumerate() {
+        assert_eq!(lane, &[0x4924_9249, 1, 0, 1], "thread {tid}");
+    }
+    // a block of 20 threads is one partial warp: its mask is 0xFFFFF
+    let body = format!(
+        "    mov.u32 %r, %laneid;\n    setp.ge.u32 %p, %r, 18;\n    \
+         vote.sync.ballot.b32 %r, %p, 0xFFFFF;\n{}",
+        store_lane(&["%r"])
+    );
+    for lane in run_lanes(WARP_DECLS, &body, 20, 1) {
+        assert_eq!(lane, [0xC_0000]);
+    }
+}
+
+/// Lane `lane`'s source lane and predicate for `shfl.sync` (the ISA's
+/// pseudocode, written out again here independently of the interpreter).
+fn expected_shuffle(mode: &str, lane: i64, b: i64, c: i64) -> (i64, bool) {
+    let clamp = c & 0x1F;
+    let segmask = (c >> 8) & 0x1F;
+    let max_lane = (lane & segmask) | (clamp & !segmask);
+    let (j, ok) = match mode {
+        "up" => (lane - b, lane - b >= max_lane),
+        "down" => (lane + b, lane + b <= max_lane),
+        "bfly" => (lane ^ b, (lane ^ b) <= max_lane),
+        _ => (
+            (lane & segmask) | (b & !segmask),
+            ((lane & segmask) | (b & !segmask)) <= max_lane,
+        ),
+    };
+    if ok {
+        (j, true)
+    } else {
+        (lane, false)
+    }
+}
+
+#[test]
+fn shfl_sync_modes_clamps_and_segments() {
+    // value of lane j: 100 + j; c = 0x1F (whole warp), or 0x181F (segments
+    // of 8 lanes: segmask 0x18), or 0 for up (clamp at lane 0)
+    for (mode, b, c) in [
+        ("idx", 5, 0x1F),
+        ("idx", 2, 0x181F),
+        ("idx", 31, 0x1807),
+        ("down", 1, 0x1F),
+        ("down", 3, 0x181F),
+        ("up", 1, 0),
+        ("up", 2, 0x1800),
+        ("bfly", 1, 0x1F),
+        ("bfly", 16, 0x1F),
+        ("bfly", 4, 0x181F),
+    ] {
+        let body = format!(
+            "    mov.u32 %r, %laneid;\n    add.u32 %r, %r, 100;\n    \
+             shfl.sync.{mode}.b32 %s|%p, %r, {b}, {c}, 0xFFFFFFFF;\n    \
+             selp.b32 %u, 1, 0, %p;\n    shfl.sync.{mode}.b32 %v, %r, {b}, {c}, -1;\n{}",
+            store_lane(&["%s", "%u", "%v"])
+        );
+        for (lane, got) in run_lanes(WARP_DECLS, &body, 32, 3).iter().enumerate() {
+            let (j, ok) = expected_shuffle(mode, lane as i64, b, c);
+            assert_eq!(
+                got,
+                &[100 + j as u64, u64::from(ok), 100 + j as u64],
+                "{mode} b {b} c {c:#x} lane {lane}"
+            );
+        }
+    }
+    // register operands for b and c, and d the same register as a
+    let body = format!(
+        "    mov.u32 %r, %laneid;\n    mov.u32 %s, 7;\n    mov.u32 %u, 0x1F;\n    \
+         shfl.sync.idx.b32 %r, %r, %s, %u, -1;\n{}",
+        store_lane(&["%r"])
+    );
+    for lane in run_lanes(WARP_DECLS, &body, 32, 1) {
+        assert_eq!(lane, [7]);
+    }
+}
+
+#[test]
+fn activemask_names_the_lanes_that_run_it_together() {
+    // lanes below 10 take a branch; both sides read activemask
+    let body = format!(
+        "    mov.u32 %r, %laneid;\n    setp.lt.u32 %p, %r, 10;\n@%p bra LOW;\n    \
+         activemask.b32 %s;\n    bra DONE;\nLOW:\n    activemask.b32 %s;\nDONE:\n    \
+         activemask.b32 %u;\n{}",
+        store_lane(&["%s", "%u"])
+    );
+    for (lane, got) in run_lanes(WARP_DECLS, &body, 24, 2).iter().enumerate() {
+        let branch = if lane < 10 { 0x3FF } else { 0xFF_FC00 };
+        assert_eq!(got, &[branch, 0xFF_FFFF], "lane {lane}");
+    }
+}
+
+#[test]
+fn brev_popc_clz_bfe_prmt_div_rem() {
+    let decls = "    .reg .b32 %a, %b, %c, %d, %e, %f, %g, %h;\n    .reg .b64 %x, %y, %z;";
+    let out = run(
+        decls,
+        &format!(
+            "    mov.b32 %a, 0x12345678;\n    brev.b32 %b, %a;\n    popc.b32 %c, %a;\n    \
+             clz.b32 %d, %a;\n    mov.b64 %x, 0x0000000100000003;\n    brev.b64 %y, %x;\n    \
+             popc.b64 %e, %x;\n    clz.b64 %f, %x;\n    mov.b32 %g, 0;\n    clz.b32 %g, %g;\n    \
+             mov.b64 %z, 0;\n    clz.b64 %h, %z;\n{}",
+            "    st.global.u32 [%out], %b;\n    st.global.u32 [%out+8], %c;\n    \
+             st.global.u32 [%out+16], %d;\n    st.global.u64 [%out+24], %y;\n    \
+             st.global.u32 [%out+32], %e;\n    st.global.u32 [%out+40], %f;\n    \
+             st.global.u32 [%out+48], %g;\n    st.global.u32 [%out+56], %h;"
+        ),
+        8,
+    );
+    let got: Vec<u64> = out
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| if i == 3 { v } else { low32(v) })
+        .collect();
+    assert_eq!(
+        got,
+        [0x1E6A_2C48, 13, 3, 0xC000_0000_8000_0000, 3, 31, 32, 64]
+    );
+    // bfe: unsigned zero-fills, signed copies the field's top bit, a field
+    // past the source's end is cut (unsigned) or sign-filled (signed)
+    let out = run(
+        decls,
+        "    mov.b32 %a, 0xF0F0A5C3;\n    bfe.u32 %b, %a, 4, 8;\n    bfe.s32 %c, %a, 8, 8;\n    \
+         bfe.s32 %d, %a, 0, 4;\n    bfe.u32 %e, %a, 28, 8;\n    bfe.s32 %f, %a, 28, 8;\n    \
+         bfe.u32 %g, %a, 4, 0;\n    mov.b64 %x, -2;\n    bfe.u64 %y, %x, 60, 4;\n    \
+         st.global.u32 [%out], %b;\n    st.global.u32 [%out+8], %c;\n    \
+         st.global.u32 [%out+16], %d;\n    st.global.u32 [%out+24], %e;\n    \
+         st.global.u32 [%out+32], %f;\n    st.global.u32 [%out+40], %g;\n    \
+         st.global.u64 [%out+48], %y;",
+        7,
+    );
+    let got: Vec<u64> = out
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| if i == 6 { v } else { low32(v) })
+        .collect();
+    assert_eq!(got, [0x5C, 0xFFFF_FFA5, 3, 0xF, 0xFFFF_FFFF, 0, 0xF]);
+    // prmt: bytes of {b, a} by nibble; bit 3 of a nibble replicates the sign
+    let out = run(
+        decls,
+        "    mov.b32 %a, 0x44332211;\n    mov.b32 %b, 0x88776655;\n    \
+         prmt.b32 %c, %a, %b, 0x3210;\n    prmt.b32 %d, %a, %b, 0x7654;\n    \
+         prmt.b32 %e, %a, %b, 0x0415;\n    prmt.b32 %f, %a, %b, 0x8F0F;\n    \
+         st.global.u32 [%out], %c;\n    st.global.u32 [%out+8], %d;\n    \
+         st.global.u32 [%out+16], %e;\n    st.global.u32 [%out+24], %f;",
+        4,
+    );
+    let got: Vec<u64> = out.into_iter().map(low32).collect();
+    assert_eq!(got, [0x4433_2211, 0x8877_6655, 0x1155_2266, 0x00FF_11FF]);
+    // div and rem truncate toward zero, by signedness
+    let out = run(
+        decls,
+        "    mov.b32 %a, -7;\n    div.s32 %b, %a, 2;\n    rem.s32 %c, %a, 2;\n    \
+         div.u32 %d, %a, 2;\n    rem.u32 %e, %a, 10;\n    mov.b64 %x, 1000000000000;\n    \
+         div.u64 %y, %x, 7;\n    rem.u64 %z, %x, 7;\n    \
+         st.global.u32 [%out], %b;\n    st.global.u32 [%out+8], %c;\n    \
+         st.global.u32 [%out+16], %d;\n    st.global.u32 [%out+24], %e;\n    \
+         st.global.u64 [%out+32], %y;\n    st.global.u64 [%out+40], %z;",
+        6,
+    );
+    assert_eq!(
+        [
+            low32(out[0]),
+            low32(out[1]),
+            low32(out[2]),
+            low32(out[3]),
+            out[4],
+            out[5]
+        ],
+        [
+            (-3i32) as u32 as u64,
+            (-1i32) as u32 as u64,
+            0x7FFF_FFFC,
+            (0xFFFF_FFF9u32 % 10) as u64,
+            1_000_000_000_000 / 7,
+            1_000_000_000_000 % 7
+        ]
+    );
+}
+
+#[test]
+fn division_by_zero_traps() {
+    let kind = trap_of(
+        "    .reg .b32 %a;",
+        "    mov.u32 %a, 0;\n    div.u32 %a, 5, %a;",
+        &[],
+        1,
+        1,
+    );
+    assert_eq!(kind, TrapKind::DivideByZero);
+}
+
+/// The trap of `body` (after `lane_slots(1)`) run on one block.
+fn warp_trap(body: &str, block: u32) -> TrapKind {
+    trap_of(
+        WARP_DECLS,
+        &format!("{}{body}", lane_slots(1)),
+        &[0; 64],
+        1,
+        block,
+    )
+}
+
+#[test]
+fn a_member_mask_other_than_the_lanes_there_traps() {
+    // a partial mask on a converged warp
+    match warp_trap(
+        "    setp.eq.u32 %p, %t, %t;\n    vote.sync.ballot.b32 %r, %p, 0xFFFF;",
+        32,
+    ) {
+        TrapKind::MemberMask { mask, arrived, .. } => {
+            assert_eq!((mask, arrived), (0xFFFF, 0xFFFF_FFFF));
+        }
+        other => panic!("{other:?}"),
+    }
+    // the full mask on a partial warp (a block of 16 threads)
+    match warp_trap(
+        "    mov.u32 %r, 1;\n    shfl.sync.idx.b32 %r, %r, 0, 0x1F, 0xFFFFFFFF;",
+        16,
+    ) {
+        TrapKind::MemberMask {
+            mask,
+            arrived,
+            present,
+            ..
+        } => assert_eq!((mask, arrived, present), (u32::MAX, 0xFFFF, 0xFFFF)),
+        other => panic!("{other:?}"),
+    }
+    // the full mask while lanes have exited
+    match warp_trap(
+        "    setp.lt.u32 %p, %t, 4;\n@%p ret;\n    activemask.b32 %r;\n    \
+         vote.sync.ballot.b32 %r, %p, 0xFFFFFFFF;",
+        32,
+    ) {
+        TrapKind::MemberMask {
+            arrived, exited, ..
+        } => assert_eq!((arrived, exited), (0xFFFF_FFF0, 0xF)),
+        other => panic!("{other:?}"),
+    }
+    // lanes disagreeing on the mask
+    match warp_trap(
+        "    setp.eq.u32 %p, %t, %t;\n    mov.u32 %r, -1;\n    setp.eq.u32 %q, %t, 5;\n\
+         @%q mov.u32 %r, 0x20;\n    vote.sync.any.pred %p, %p, %r;",
+        32,
+    ) {
+        TrapKind::MemberMask { mask, .. } => assert_eq!(mask, 0x20),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_collective_in_a_divergent_branch_traps() {
+    // both sides of a branch ballot with the full mask
+    match warp_trap(
+        "    setp.lt.u32 %p, %t, 8;\n@%p bra LOW;\n    \
+         vote.sync.ballot.b32 %r, %p, 0xFFFFFFFF;\n    bra DONE;\nLOW:\n    \
+         vote.sync.ballot.b32 %r, %p, 0xFFFFFFFF;\nDONE:",
+        32,
+    ) {
+        TrapKind::MemberMask {
+            arrived, elsewhere, ..
+        } => {
+            assert_eq!(arrived | elsewhere, u32::MAX);
+            assert!(arrived == 0xFF || arrived == 0xFFFF_FF00, "{arrived:#x}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // a ballot under a guard that only some lanes pass
+    match warp_trap(
+        "    setp.lt.u32 %p, %t, 8;\n    mov.u32 %r, 0;\n\
+         @%p vote.sync.ballot.b32 %r, %p, 0xFFFFFFFF;",
+        32,
+    ) {
+        TrapKind::MemberMask {
+            arrived, exited, ..
+        } => assert_eq!((arrived, exited), (0xFF, 0xFFFF_FF00)),
+        other => panic!("{other:?}"),
+    }
+    // but a branch whose lanes each use exactly their own lanes is fine
+    let body = format!(
+        "    setp.lt.u32 %p, %t, 8;\n@%p bra LOW;\n    \
+         vote.sync.ballot.b32 %r, %p, 0xFFFFFF00;\n    bra DONE;\nLOW:\n    \
+         vote.sync.ballot.b32 %r, %p, 0xFF;\nDONE:\n{}",
+        store_lane(&["%r"])
+    );
+    for (lane, got) in run_lanes(WARP_DECLS, &body, 32, 1).iter().enumerate() {
+        assert_eq!(got, &[if lane < 8 { 0xFF } else { 0 }], "lane {lane}");
+    }
+}
+
+/// Two iterations of a loop whose ballot lane 0 runs in the second
+/// iteration only and the other lanes in the first only, each with `mask0`
+/// (lane 0's) and `mask` (the others').
+fn alternating_ballot(mask0: &str, mask: &str) -> String {
+    format!(
+        "    mov.u32 %s, 0;\n    mov.u32 %v, 0;\n    setp.eq.u32 %q, %t, 0;\n    \
+         mov.u32 %r, {mask};\n@%q mov.u32 %r, {mask0};\nLOOP:\n    \
+         setp.eq.u32 %p, %s, 1;\n@!%q setp.eq.u32 %p, %s, 0;\n    mov.u32 %u, 0;\n\
+         @%p vote.sync.ballot.b32 %u, %q, %r;\n    or.b32 %v, %v, %u;\n    \
+         add.u32 %s, %s, 1;\n    setp.lt.u32 %p, %s, 2;\n@%p bra LOOP;\n{}",
+        store_lane(&["%v"])
+    )
+}
+
+#[test]
+fn lanes_of_different_loop_iterations_do_not_meet() {
+    // All 32 lanes stop at the same ballot instruction, but lanes 1-31 on
+    // their first pass and lane 0 on its second: they are two groups, and
+    // the full mask matches neither.
+    match warp_trap(&alternating_ballot("-1", "-1"), 32) {
+        TrapKind::MemberMask { arrived, mask, .. } => {
+            assert_eq!(mask, u32::MAX);
+            assert!(arrived == 0xFFFF_FFFE || arrived == 1, "{arrived:#x}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // With each group's own mask it runs: lane 0's ballot sees only its
+    // predicate (true), the others' only theirs (false).
+    for (lane, got) in run_lanes(WARP_DECLS, &alternating_ballot("1", "0xFFFFFFFE"), 32, 1)
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(got, &[u64::from(lane == 0)], "lane {lane}");
+    }
+}
+
+#[test]
+fn shfl_from_a_lane_outside_the_mask_traps() {
+    match warp_trap(
+        "    setp.lt.u32 %p, %t, 16;\n@!%p ret;\n    mov.u32 %r, 1;\n    \
+         shfl.sync.idx.b32 %r, %r, 20, 0x1F, 0xFFFF;",
+        32,
+    ) {
+        TrapKind::InactiveSource { source } => assert_eq!(source, 20),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn collective_forms_outside_the_subset_are_rejected() {
+    let decls = "    .reg .pred %p;\n    .reg .b32 %r;\n    .reg .b64 %rd;";
+    for (body, expected) in [
+        ("    vote.ballot.b32 %r, %p;", ".sync"),
+        ("    vote.sync.uni.pred %p, %p, -1;", ".uni"),
+        (
+            "    vote.sync.ballot.b64 %rd, %p, -1;",
+            "does not take type",
+        ),
+        (
+            "    vote.sync.any.pred %r, %p, -1;",
+            ".pred register is required",
+        ),
+        ("    shfl.idx.b32 %r, %r, 0, 31;", ".sync"),
+        (
+            "    shfl.sync.idx.b64 %rd, %rd, 0, 31, -1;",
+            "does not take type",
+        ),
+        ("    shfl.sync.idx.b32 %r, %r, 0, 31;", "takes 5 operands"),
+        (
+            "    shfl.sync.idx.b32 %r|%r, %r, 0, 31, -1;",
+            ".pred register",
+        ),
+        ("    activemask.b64 %rd;", "does not take type"),
+        ("    prmt.b32.f4e %r, %r, %r, %r;", ".f4e"),
+        ("    popc.b32 %rd, %r;", "not compatible"),
+    ] {
+        let message = rejected(decls, body);
+        assert!(message.contains(expected), "{body}: {message}");
+    }
 }

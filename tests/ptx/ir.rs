@@ -176,6 +176,41 @@ pub enum BinOp {
     /// `b` is a `.u32` shift amount; amounts past the width clamp.
     Shl,
     Shr,
+    /// `div` and `rem`: truncating, by signedness; a zero divisor traps
+    /// (the ISA leaves the result unspecified).
+    Div,
+    Rem,
+}
+
+/// The one-operand bit instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// `brev.bN`: bit reversal.
+    Brev,
+    /// `popc.bN`: number of set bits, into a `.u32`.
+    Popc,
+    /// `clz.bN`: leading zeros, into a `.u32`.
+    Clz,
+}
+
+/// `vote.sync`'s modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VoteMode {
+    /// `.ballot.b32`: bit i of the result is lane i's predicate.
+    Ballot,
+    /// `.any.pred`.
+    Any,
+    /// `.all.pred`.
+    All,
+}
+
+/// `shfl.sync`'s modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShflMode {
+    Idx,
+    Up,
+    Down,
+    Bfly,
 }
 
 /// `setp`'s integer comparisons. `Lt`..`Ge` are signed for `.sN` and
@@ -269,10 +304,57 @@ pub enum Op {
     },
     /// `selp.type d, a, b, c`: `d = c ? a : b`.
     Selp { dst: Reg, a: Src, b: Src, pred: Reg },
+    /// `brev`, `popc`, `clz`: `ty` is the source type.
+    Unary { op: UnOp, ty: Ty, dst: Reg, a: Src },
+    /// `bfe.type d, a, b, c`: `c` bits of `a` from bit `b` (`b`, `c` are
+    /// `.u32`, only their low 8 bits count), sign-filled for `.sN`.
+    Bfe {
+        ty: Ty,
+        dst: Reg,
+        a: Src,
+        b: Src,
+        c: Src,
+    },
+    /// `prmt.b32 d, a, b, c` in the default mode: byte i of `d` is the byte
+    /// of {b, a} named by nibble i of `c` (bit 3 of the nibble replicates
+    /// the chosen byte's sign bit).
+    Prmt { dst: Reg, a: Src, b: Src, c: Src },
+    /// `vote.sync.mode d, a, membermask`: `dst` is `.b32` for ballot, a
+    /// predicate otherwise. A warp collective (see `exec`).
+    Vote {
+        mode: VoteMode,
+        dst: Reg,
+        pred: Reg,
+        mask: Src,
+    },
+    /// `shfl.sync.mode.b32 d[|p], a, b, c, membermask`. A warp collective.
+    Shfl {
+        mode: ShflMode,
+        dst: Reg,
+        dst_pred: Option<Reg>,
+        a: Src,
+        b: Src,
+        c: Src,
+        mask: Src,
+    },
+    /// `activemask.b32 d`: the lanes executing it together. A warp
+    /// collective without a member mask.
+    Activemask { dst: Reg },
     /// `bra target`: `target` is an instruction index.
     Bra { target: usize },
     /// `ret`.
     Ret,
+}
+
+impl Op {
+    /// Whether the instruction is a warp collective: it runs for all the
+    /// lanes that reach it together, not for one lane at a time.
+    pub fn is_collective(&self) -> bool {
+        matches!(
+            self,
+            Op::Vote { .. } | Op::Shfl { .. } | Op::Activemask { .. }
+        )
+    }
 }
 
 /// An instruction with its guard and where it came from.

@@ -129,7 +129,7 @@ pub fn lex(src: &str) -> Result<Vec<Token>, ParseError> {
                 tok: Tok::Num(chars[start..i].iter().collect()),
                 line,
             });
-        } else if ",;:{}[]()<>+-@!".contains(c) {
+        } else if ",;:{}[]()<>+-@!|".contains(c) {
             tokens.push(Token {
                 tok: Tok::Punct(c),
                 line,

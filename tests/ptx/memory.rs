@@ -301,6 +301,21 @@ impl Memory {
         )
     }
 
+    /// A copy of `snapshot` in which the bytes at `addr` are `data` (which
+    /// must lie inside one of its allocations): what memory should look like
+    /// after a launch that wrote exactly `data` there.
+    pub fn with_bytes(&self, mut snapshot: Snapshot, addr: u64, data: &[u8]) -> Snapshot {
+        let (base, _) = self.allocation_of(addr).expect("the address is live");
+        let (_, bytes) = snapshot
+            .0
+            .iter_mut()
+            .find(|(b, _)| *b == base)
+            .expect("the allocation was live at the snapshot");
+        let start = (addr - base) as usize;
+        bytes[start..start + data.len()].copy_from_slice(data);
+        snapshot
+    }
+
     /// The first address outside `allowed` whose byte differs from
     /// `before`, or that was freed or allocated since.
     pub fn first_change(&self, before: &Snapshot, allowed: Range<u64>) -> Option<u64> {

@@ -21,14 +21,19 @@
 //! The subset: `ld.param`, `ld.global{.nc}{.v2,.v4}`, `st.global{.v2,.v4}`
 //! (8 to 64-bit integer and bit types), `mov` (registers, immediates,
 //! `%tid`, `%ntid`, `%ctaid`, `%nctaid`, `%laneid`), `cvta.to.global.u64`,
-//! integer `cvt{.sat}`, `add`, `sub`, `mul.{lo,hi,wide}`, `min`, `max`,
-//! `and`, `or`, `xor`, `not`, `shl`, `shr`, `setp` (integer comparisons),
-//! `selp`, `bra`, `ret`, and guards `@%p` / `@!%p`. No floating-point type
-//! or instruction is in it: the kernels compare IEEE bit patterns as
-//! integers, so floating-point rounding and NaN rules never arise, and a
-//! kernel that started using them would be rejected until the interpreter
-//! learned them. There are no warp-level instructions, shared memory or
-//! barriers either, which is why threads may run one after another.
+//! integer `cvt{.sat}`, `add`, `sub`, `mul.{lo,hi,wide}`, `div`, `rem`,
+//! `min`, `max`, `and`, `or`, `xor`, `not`, `shl`, `shr`, `brev`, `popc`,
+//! `clz`, `bfe`, `prmt` (default mode), `setp` (integer comparisons),
+//! `selp`, `bra`, `ret`, guards `@%p` / `@!%p`, and the warp collectives
+//! `vote.sync.{ballot.b32,any.pred,all.pred}`,
+//! `shfl.sync.{idx,up,down,bfly}.b32` and `activemask.b32`. No
+//! floating-point type or instruction is in it: the kernels compare IEEE bit
+//! patterns as integers, so floating-point rounding and NaN rules never
+//! arise, and a kernel that started using them would be rejected until the
+//! interpreter learned them. There is no shared memory, barrier or atomic
+//! either, so threads interact only through global memory (which the race
+//! shadow watches) and through the warp collectives, which `exec` runs with
+//! a warp's lanes in lockstep and checks against their member masks.
 #![allow(dead_code)]
 
 pub mod device;

@@ -20,7 +20,8 @@
 use std::collections::HashMap;
 
 use super::ir::{
-    Axis, BinOp, Cmp, Entry, Guard, Instr, Kind, Module, Op, Param, Reg, RegDecl, Special, Src, Ty,
+    Axis, BinOp, Cmp, Entry, Guard, Instr, Kind, Module, Op, Param, Reg, RegDecl, ShflMode,
+    Special, Src, Ty, UnOp, VoteMode,
 };
 use super::lexer::{lex, parse_int, ParseError, Tok, Token};
 use super::verify::check_definite_assignment;
@@ -55,6 +56,11 @@ enum Operand {
     },
     /// A bare identifier: a label.
     Symbol(String),
+    /// `%d|%p`: `shfl.sync`'s value and predicate destinations.
+    Pair {
+        value: String,
+        pred: String,
+    },
 }
 
 impl Operand {
@@ -72,6 +78,7 @@ impl Operand {
             Operand::Vector(items) => format!("a {}-element vector", items.len()),
             Operand::Addr { base, offset } => format!("[{base}+{offset}]"),
             Operand::Symbol(name) => format!("symbol {name}"),
+            Operand::Pair { value, pred } => format!("{value}|{pred}"),
         }
     }
 }
@@ -466,6 +473,10 @@ impl Parser<'_> {
                         }
                         _ => None,
                     };
+                    if component.is_none() && self.eat_punct('|') {
+                        let pred = self.ident("a predicate after `|`")?;
+                        return Ok(Operand::Pair { value: name, pred });
+                    }
                     Ok(Operand::Reg { name, component })
                 } else {
                     Ok(Operand::Symbol(name))
@@ -644,6 +655,10 @@ impl Mods<'_> {
     }
 }
 
+const B32: Ty = Ty {
+    kind: Kind::Bit,
+    bits: 32,
+};
 const INTS: &[&str] = &["u16", "u32", "u64", "s16", "s32", "s64"];
 const BITS: &[&str] = &["b16", "b32", "b64"];
 const ALL_16_64: &[&str] = &[
@@ -974,6 +989,128 @@ impl Scope<'_> {
             "ret" => {
                 self.operands(instr, 0)?;
                 Op::Ret
+            }
+            "div" | "rem" => {
+                let op = if instr.opcode == "div" {
+                    BinOp::Div
+                } else {
+                    BinOp::Rem
+                };
+                self.binary(instr, op, mods.ty(INTS)?)?
+            }
+            "brev" | "popc" | "clz" => {
+                let ty = mods.ty(&["b32", "b64"])?;
+                let (op, dst_ty) = match instr.opcode.as_str() {
+                    "brev" => (UnOp::Brev, ty),
+                    "popc" => (UnOp::Popc, Ty::U32),
+                    _ => (UnOp::Clz, Ty::U32),
+                };
+                let ops = self.operands(instr, 2)?;
+                Op::Unary {
+                    op,
+                    ty,
+                    dst: self.reg_exact(&ops[0], dst_ty)?,
+                    a: self.src(&ops[1], ty)?,
+                }
+            }
+            "bfe" => {
+                let ty = mods.ty(&["u32", "u64", "s32", "s64"])?;
+                let ops = self.operands(instr, 4)?;
+                Op::Bfe {
+                    ty,
+                    dst: self.reg_exact(&ops[0], ty)?,
+                    a: self.src(&ops[1], ty)?,
+                    b: self.src(&ops[2], Ty::U32)?,
+                    c: self.src(&ops[3], Ty::U32)?,
+                }
+            }
+            "prmt" => {
+                let ty = mods.ty(&["b32"])?;
+                let ops = self.operands(instr, 4)?;
+                Op::Prmt {
+                    dst: self.reg_exact(&ops[0], ty)?,
+                    a: self.src(&ops[1], ty)?,
+                    b: self.src(&ops[2], ty)?,
+                    c: self.src(&ops[3], ty)?,
+                }
+            }
+            "vote" => {
+                if !mods.take("sync") {
+                    return Err("`vote` needs `.sync` (the form without a member mask is \
+                                deprecated and outside the subset)"
+                        .into());
+                }
+                let mode = match mods.take_any(&["ballot", "any", "all"]) {
+                    Some("ballot") => VoteMode::Ballot,
+                    Some("any") => VoteMode::Any,
+                    Some(_) => VoteMode::All,
+                    None => {
+                        return Err(match instr.mods.get(1) {
+                            Some(word) => format!("unknown modifier `.{word}` on `vote`"),
+                            None => "`vote.sync` needs .ballot, .any or .all".into(),
+                        })
+                    }
+                };
+                let ops = self.operands(instr, 3)?;
+                let dst = if mode == VoteMode::Ballot {
+                    let ty = mods.ty(&["b32"])?;
+                    self.reg_exact(&ops[0], ty)?
+                } else {
+                    mods.ty(&["pred"])?;
+                    self.pred(&ops[0])?
+                };
+                Op::Vote {
+                    mode,
+                    dst,
+                    pred: self.pred(&ops[1])?,
+                    mask: self.src(&ops[2], B32)?,
+                }
+            }
+            "shfl" => {
+                if !mods.take("sync") {
+                    return Err("`shfl` needs `.sync` (the form without a member mask is \
+                                deprecated and outside the subset)"
+                        .into());
+                }
+                let mode = match mods.take_any(&["idx", "up", "down", "bfly"]) {
+                    Some("idx") => ShflMode::Idx,
+                    Some("up") => ShflMode::Up,
+                    Some("down") => ShflMode::Down,
+                    Some(_) => ShflMode::Bfly,
+                    None => return Err("`shfl.sync` needs .idx, .up, .down or .bfly".into()),
+                };
+                let ty = mods.ty(&["b32"])?;
+                let ops = self.operands(instr, 5)?;
+                let (dst, dst_pred) = match &ops[0] {
+                    Operand::Pair { value, pred } => {
+                        let value = Operand::Reg {
+                            name: value.clone(),
+                            component: None,
+                        };
+                        let pred = Operand::Reg {
+                            name: pred.clone(),
+                            component: None,
+                        };
+                        (self.reg_exact(&value, ty)?, Some(self.pred(&pred)?))
+                    }
+                    other => (self.reg_exact(other, ty)?, None),
+                };
+                Op::Shfl {
+                    mode,
+                    dst,
+                    dst_pred,
+                    a: self.src(&ops[1], ty)?,
+                    b: self.src(&ops[2], ty)?,
+                    c: self.src(&ops[3], ty)?,
+                    mask: self.src(&ops[4], ty)?,
+                }
+            }
+            "activemask" => {
+                let ty = mods.ty(&["b32"])?;
+                let ops = self.operands(instr, 1)?;
+                Op::Activemask {
+                    dst: self.reg_exact(&ops[0], ty)?,
+                }
             }
             other => {
                 return Err(format!(

@@ -45,7 +45,22 @@ pub fn reads(op: &Op) -> Vec<Reg> {
                 out.push(*pred);
             }
         }
-        Op::Not { a, .. } => src(&mut out, a),
+        Op::Not { a, .. } | Op::Unary { a, .. } => src(&mut out, a),
+        Op::Bfe { a, b, c, .. } | Op::Prmt { a, b, c, .. } => {
+            for s in [a, b, c] {
+                src(&mut out, s);
+            }
+        }
+        Op::Vote { pred, mask, .. } => {
+            out.push(*pred);
+            src(&mut out, mask);
+        }
+        Op::Shfl { a, b, c, mask, .. } => {
+            for s in [a, b, c, mask] {
+                src(&mut out, s);
+            }
+        }
+        Op::Activemask { .. } => {}
     }
     out
 }
@@ -62,7 +77,17 @@ pub fn writes(op: &Op) -> Vec<Reg> {
         | Op::MulWide { dst, .. }
         | Op::Not { dst, .. }
         | Op::Setp { dst, .. }
-        | Op::Selp { dst, .. } => vec![*dst],
+        | Op::Selp { dst, .. }
+        | Op::Unary { dst, .. }
+        | Op::Bfe { dst, .. }
+        | Op::Prmt { dst, .. }
+        | Op::Vote { dst, .. }
+        | Op::Activemask { dst } => vec![*dst],
+        Op::Shfl { dst, dst_pred, .. } => {
+            let mut out = vec![*dst];
+            out.extend(*dst_pred);
+            out
+        }
         Op::StGlobal { .. } | Op::Bra { .. } | Op::Ret => vec![],
     }
 }

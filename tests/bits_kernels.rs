@@ -1,0 +1,927 @@
+//! Differential tests of `kernels/bits.ptx` (spikes as bits, warp
+//! collectives) and `kernels/fused.ptx` (a step, or many, in one launch),
+//! run by the PTX interpreter before the library launches them: each entry
+//! over several grids, on fresh random data with special values, against a
+//! naive reference written here, bit for bit. Outputs are poisoned first,
+//! and nothing but the output may change (guards, inputs). Broken copies of
+//! the kernels (a partial mask, a collective in a divergent branch, a block
+//! that is not whole warps) must trap.
+
+mod ptx;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use exact_neuron::launch::ArgValue;
+use half::{bf16, f16};
+use ptx::exec::{launch, ExecOptions, LaunchError, TrapKind};
+use ptx::ir::Module;
+use ptx::memory::Memory;
+use ptx::parser::parse_module;
+
+const BITS_PTX: &str = include_str!("../kernels/bits.ptx");
+const FUSED_PTX: &str = include_str!("../kernels/fused.ptx");
+
+const BITS_ENTRIES: &[&str] = &[
+    "threshold_bits_f32",
+    "threshold_bits_f64",
+    "threshold_bits_f16",
+    "threshold_bits_bf16",
+    "pack_bits_u8",
+    "override_bits_f32",
+    "override_bits_f64",
+    "override_bits_b16",
+    "voltage_bits_f32",
+    "voltage_bits_f64",
+    "voltage_bits_b16",
+    "unpack_bits_u8",
+];
+
+const FUSED_ENTRIES: &[&str] = &[
+    "step_f32",
+    "step_f64",
+    "step_f16",
+    "step_bf16",
+    "step_override_u8",
+    "step_override_f32",
+    "step_override_f64",
+    "step_override_b16",
+    "step_bits_f32",
+    "step_bits_f64",
+    "step_bits_f16",
+    "step_bits_bf16",
+    "step_bits_override_u8",
+    "step_bits_override_f32",
+    "step_bits_override_f64",
+    "step_bits_override_b16",
+];
+
+/// Neurons per row: around one, two and many words, and none.
+const COUNTS: &[usize] = &[0, 1, 31, 32, 33, 63, 64, 65, 1000];
+/// Rows (batch sizes, or steps times batch size).
+const ROWS: &[usize] = &[1, 2, 3, 7];
+/// Grids (blocks, threads per block) of whole warps: one warp for all the
+/// work, a few, and more warps than words.
+const GRIDS: &[(u32, u32)] = &[(1, 32), (1, 64), (3, 32), (2, 96), (5, 256)];
+
+/// Bytes around every buffer that no kernel may touch.
+const GUARD: usize = 64;
+
+// ---------------------------------------------------------------------------
+// Random data
+// ---------------------------------------------------------------------------
+
+/// SplitMix64, seeded from the clock; the seed is printed so that a failure
+/// can be replayed with `BITS_SEED`.
+struct Rng(u64);
+
+impl Rng {
+    fn fresh(what: &str) -> Rng {
+        let seed = match std::env::var("BITS_SEED") {
+            Ok(text) => text.parse().expect("BITS_SEED is a u64"),
+            Err(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .expect("the clock is past 1970")
+                .as_nanos() as u64,
+        };
+        eprintln!("{what}: seed {seed} (BITS_SEED={seed} replays it)");
+        Rng(seed)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// An element type as the kernels see it: a width and the special values
+/// to draw often.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ty {
+    U8,
+    F16,
+    BF16,
+    F32,
+    F64,
+}
+
+impl Ty {
+    fn size(self) -> usize {
+        match self {
+            Ty::U8 => 1,
+            Ty::F16 | Ty::BF16 => 2,
+            Ty::F32 => 4,
+            Ty::F64 => 8,
+        }
+    }
+
+    /// ±0, ±inf, NaNs of both signs, the smallest and largest subnormals,
+    /// ±1 and the largest finite numbers.
+    fn specials(self) -> Vec<u64> {
+        match self {
+            Ty::U8 => vec![0, 1, 2, 0x80, 0xFF],
+            Ty::F16 => vec![
+                0, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0xFE01, 0x0001, 0x03FF, 0x8001, 0x3C00, 0xBC00,
+                0x7BFF,
+            ],
+            Ty::BF16 => vec![
+                0, 0x8000, 0x7F80, 0xFF80, 0x7FC0, 0xFFC1, 0x0001, 0x007F, 0x8001, 0x3F80, 0xBF80,
+                0x7F7F,
+            ],
+            Ty::F32 => vec![
+                0,
+                0x8000_0000,
+                0x7F80_0000,
+                0xFF80_0000,
+                0x7FC0_0000,
+                0xFFC0_0001,
+                0x0000_0001,
+                0x007F_FFFF,
+                0x8000_0001,
+                0x3F80_0000,
+                0xBF80_0000,
+                0x7F7F_FFFF,
+            ],
+            Ty::F64 => vec![
+                0,
+                0x8000_0000_0000_0000,
+                0x7FF0_0000_0000_0000,
+                0xFFF0_0000_0000_0000,
+                0x7FF8_0000_0000_0000,
+                0xFFF8_0000_0000_0001,
+                1,
+                0x000F_FFFF_FFFF_FFFF,
+                0x8000_0000_0000_0001,
+                0x3FF0_0000_0000_0000,
+                0xBFF0_0000_0000_0000,
+                0x7FEF_FFFF_FFFF_FFFF,
+            ],
+        }
+    }
+
+    fn mask(self) -> u64 {
+        if self.size() == 8 {
+            u64::MAX
+        } else {
+            (1 << (8 * self.size())) - 1
+        }
+    }
+
+    /// `n` bit patterns: half special values, half random bits.
+    fn draw(self, rng: &mut Rng, n: usize) -> Vec<u64> {
+        let specials = self.specials();
+        (0..n)
+            .map(|_| {
+                if rng.next() & 1 == 0 {
+                    specials[rng.below(specials.len())]
+                } else {
+                    rng.next() & self.mask()
+                }
+            })
+            .collect()
+    }
+
+    /// `x > 0` by the IEEE-754 value (the naive reference).
+    fn positive(self, bits: u64) -> bool {
+        match self {
+            Ty::U8 => bits > 0,
+            Ty::F16 => f16::from_bits(bits as u16).to_f32() > 0.0,
+            Ty::BF16 => bf16::from_bits(bits as u16).to_f32() > 0.0,
+            Ty::F32 => f32::from_bits(bits as u32) > 0.0,
+            Ty::F64 => f64::from_bits(bits) > 0.0,
+        }
+    }
+
+    /// `x != 0` by the IEEE-754 value (NaN is not 0, -0 is).
+    fn nonzero(self, bits: u64) -> bool {
+        match self {
+            Ty::U8 => bits != 0,
+            Ty::F16 => f16::from_bits(bits as u16).to_f32() != 0.0,
+            Ty::BF16 => bf16::from_bits(bits as u16).to_f32() != 0.0,
+            Ty::F32 => f32::from_bits(bits as u32) != 0.0,
+            Ty::F64 => f64::from_bits(bits) != 0.0,
+        }
+    }
+
+    fn to_bytes(self, values: &[u64]) -> Vec<u8> {
+        values
+            .iter()
+            .flat_map(|v| v.to_le_bytes()[..self.size()].to_vec())
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The naive reference
+// ---------------------------------------------------------------------------
+
+fn words_per_row(count: usize) -> usize {
+    count.div_ceil(32)
+}
+
+/// GeNN's layout, one bit at a time.
+fn pack(rows: usize, count: usize, spike: impl Fn(usize) -> bool) -> Vec<u32> {
+    let wpr = words_per_row(count);
+    let mut words = vec![0u32; rows * wpr];
+    for r in 0..rows {
+        for c in 0..count {
+            if spike(r * count + c) {
+                words[r * wpr + c / 32] |= 1 << (c % 32);
+            }
+        }
+    }
+    words
+}
+
+fn bit(words: &[u32], count: usize, index: usize) -> bool {
+    let (r, c) = (index / count, index % count);
+    words[r * words_per_row(count) + c / 32] >> (c % 32) & 1 == 1
+}
+
+fn words_to_bytes(words: &[u32]) -> Vec<u8> {
+    words.iter().flat_map(|w| w.to_le_bytes()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// Launching
+// ---------------------------------------------------------------------------
+
+/// A buffer between guards in a fresh memory.
+struct Buf {
+    addr: u64,
+    len: usize,
+}
+
+struct Run {
+    memory: Memory,
+}
+
+const GUARD_BYTE: u8 = 0x5A;
+const POISON: u8 = 0xA7;
+
+impl Run {
+    fn new() -> Run {
+        Run {
+            memory: Memory::new(),
+        }
+    }
+
+    /// `data` after `GUARD` guard bytes plus `skew` bytes, and `GUARD`
+    /// after it.
+    fn buffer(&mut self, data: &[u8], skew: usize) -> Buf {
+        let base = self.memory.alloc(2 * GUARD + skew + data.len());
+        self.memory
+            .fill(base, 2 * GUARD + skew + data.len(), &[GUARD_BYTE])
+            .expect("fits");
+        let addr = base + (GUARD + skew) as u64;
+        self.memory.write(addr, data).expect("fits");
+        Buf {
+            addr,
+            len: data.len(),
+        }
+    }
+
+    fn poisoned(&mut self, len: usize) -> Buf {
+        self.buffer(&vec![POISON; len], 0)
+    }
+
+    /// Launches and checks that nothing outside `outputs` changed.
+    fn launch(
+        &mut self,
+        module: &Module,
+        entry: &str,
+        grid: (u32, u32),
+        args: &[ArgValue],
+        outputs: &[&Buf],
+    ) -> Result<(), LaunchError> {
+        let before = self.memory.snapshot();
+        launch(
+            module,
+            entry,
+            grid.0,
+            grid.1,
+            args,
+            &mut self.memory,
+            &ExecOptions::default(),
+        )?;
+        // The outputs may change: compare everything with the snapshot
+        // after copying the outputs' new contents into it.
+        let mut expected = before;
+        for out in outputs.iter().filter(|out| out.len > 0) {
+            let now = self.read(out);
+            expected = self.memory.with_bytes(expected, out.addr, &now);
+        }
+        if let Some(addr) = self.memory.first_change(&expected, 0..0) {
+            panic!("{entry} on grid {grid:?} changed memory outside its outputs at {addr:#x}");
+        }
+        Ok(())
+    }
+
+    fn read(&self, buf: &Buf) -> Vec<u8> {
+        self.memory.read(buf.addr, buf.len).expect("live").to_vec()
+    }
+}
+
+fn parsed(src: &str) -> Module {
+    parse_module(src).unwrap_or_else(|err| panic!("{err}"))
+}
+
+fn bits_module() -> Module {
+    parsed(BITS_PTX)
+}
+
+fn fused_module() -> Module {
+    parsed(FUSED_PTX)
+}
+
+/// Every shape and grid, `case` given (rows, count, grid, rng).
+fn sweep(what: &str, mut case: impl FnMut(usize, usize, (u32, u32), &mut Rng)) {
+    let mut rng = Rng::fresh(what);
+    for &rows in ROWS {
+        for &count in COUNTS {
+            for &grid in GRIDS {
+                case(rows, count, grid, &mut rng);
+            }
+        }
+    }
+}
+
+fn u64s(values: &[u64]) -> Vec<ArgValue> {
+    values.iter().map(|&v| ArgValue::U64(v)).collect()
+}
+
+// ---------------------------------------------------------------------------
+// bits.ptx
+// ---------------------------------------------------------------------------
+
+/// Runs a packing entry (`out` words from `rows * count` elements of `ty`)
+/// and compares with `pack` of `spike`.
+fn check_packing(src: &str, entry: &str, ty: Ty, spike: impl Fn(Ty, u64) -> bool + Copy) {
+    let module = parsed(src);
+    let mut launched = 0;
+    sweep(entry, |rows, count, grid, rng| {
+        let n = rows * count;
+        let values = ty.draw(rng, n);
+        let mut run = Run::new();
+        // the input at an element offset of 0..3 from a 16-byte boundary
+        let input = run.buffer(&ty.to_bytes(&values), ty.size() * rng.below(4));
+        let nwords = rows * words_per_row(count);
+        let out = run.poisoned(4 * nwords);
+        let args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
+        run.launch(&module, entry, grid, &args, &[&out])
+            .unwrap_or_else(|err| panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}"));
+        let expected = pack(rows, count, |i| spike(ty, values[i]));
+        assert_eq!(
+            run.read(&out),
+            words_to_bytes(&expected),
+            "{entry} rows {rows} count {count} grid {grid:?}"
+        );
+        launched += 1;
+    });
+    assert_eq!(launched, ROWS.len() * COUNTS.len() * GRIDS.len());
+}
+
+#[test]
+fn threshold_bits_match_the_reference() {
+    for (entry, ty) in [
+        ("threshold_bits_f32", Ty::F32),
+        ("threshold_bits_f64", Ty::F64),
+        ("threshold_bits_f16", Ty::F16),
+        ("threshold_bits_bf16", Ty::BF16),
+    ] {
+        check_packing(BITS_PTX, entry, ty, Ty::positive);
+    }
+}
+
+#[test]
+fn pack_and_override_bits_match_the_reference() {
+    for (entry, ty) in [
+        ("pack_bits_u8", Ty::U8),
+        ("override_bits_f32", Ty::F32),
+        ("override_bits_f64", Ty::F64),
+        ("override_bits_b16", Ty::F16),
+        ("override_bits_b16", Ty::BF16),
+    ] {
+        check_packing(BITS_PTX, entry, ty, Ty::nonzero);
+    }
+}
+
+/// Runs an unpacking entry over random words (padding bits random too: the
+/// kernel must ignore them) and compares each element with `value(bit)`.
+fn check_unpacking(
+    src: &str,
+    entry: &str,
+    size: usize,
+    extra: &[ArgValue],
+    value: impl Fn(bool) -> u64,
+) {
+    let module = parsed(src);
+    sweep(entry, |rows, count, grid, rng| {
+        let n = rows * count;
+        let nwords = rows * words_per_row(count);
+        let words: Vec<u32> = (0..nwords).map(|_| rng.next() as u32).collect();
+        let mut run = Run::new();
+        let input = run.buffer(&words_to_bytes(&words), 4 * rng.below(4));
+        let out = run.poisoned(size * n);
+        let mut args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
+        args.extend_from_slice(extra);
+        run.launch(&module, entry, grid, &args, &[&out])
+            .unwrap_or_else(|err| panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}"));
+        let expected: Vec<u8> = (0..n)
+            .flat_map(|i| value(bit(&words, count, i)).to_le_bytes()[..size].to_vec())
+            .collect();
+        assert_eq!(
+            run.read(&out),
+            expected,
+            "{entry} rows {rows} count {count} grid {grid:?}"
+        );
+    });
+}
+
+#[test]
+fn voltage_and_unpack_bits_match_the_reference() {
+    let mut rng = Rng::fresh("voltage patterns");
+    let (rest, thresh) = (rng.next(), rng.next());
+    eprintln!("rest {rest:#x} thresh {thresh:#x}");
+    // 32-bit patterns; the 16-bit entry also gets garbage in the high half
+    let (r32, t32) = (rest as u32, thresh as u32);
+    check_unpacking(
+        BITS_PTX,
+        "voltage_bits_f32",
+        4,
+        &[ArgValue::B32(r32), ArgValue::B32(t32)],
+        |s| u64::from(if s { t32 } else { r32 }),
+    );
+    check_unpacking(
+        BITS_PTX,
+        "voltage_bits_f64",
+        8,
+        &[ArgValue::B64(rest), ArgValue::B64(thresh)],
+        |s| if s { thresh } else { rest },
+    );
+    check_unpacking(
+        BITS_PTX,
+        "voltage_bits_b16",
+        2,
+        &[ArgValue::B32(r32), ArgValue::B32(t32)],
+        |s| u64::from(if s { t32 } else { r32 }) & 0xFFFF,
+    );
+    check_unpacking(BITS_PTX, "unpack_bits_u8", 1, &[], u64::from);
+}
+
+#[test]
+fn pack_then_unpack_is_the_identity_on_spike_bytes() {
+    let module = bits_module();
+    sweep("pack/unpack round trip", |rows, count, grid, rng| {
+        let n = rows * count;
+        let bytes: Vec<u8> = (0..n).map(|_| (rng.next() & 1) as u8).collect();
+        let nwords = rows * words_per_row(count);
+        let mut run = Run::new();
+        let input = run.buffer(&bytes, rng.below(16));
+        let words = run.poisoned(4 * nwords);
+        let shape = [rows as u64, count as u64];
+        let args = u64s(&[words.addr, input.addr, shape[0], shape[1]]);
+        run.launch(&module, "pack_bits_u8", grid, &args, &[&words])
+            .expect("pack");
+        let back = run.poisoned(n);
+        let args = u64s(&[back.addr, words.addr, shape[0], shape[1]]);
+        run.launch(&module, "unpack_bits_u8", grid, &args, &[&back])
+            .expect("unpack");
+        assert_eq!(run.read(&back), bytes, "rows {rows} count {count}");
+    });
+}
+
+#[test]
+fn wrong_kernels_fail_the_comparison() {
+    // The comparisons above can fail: a threshold that sets the padding
+    // bits, a test off by one pattern (+0 counted as positive), and a
+    // voltage with its two patterns swapped.
+    let padding = mutate(
+        BITS_PTX,
+        "mov.b32             %x, 0;",
+        "mov.b32             %x, 1;",
+    );
+    let zero = mutate(
+        BITS_PTX,
+        "sub.u32             %x, %x, 1;",
+        "mov.b32 %x, %x;",
+    );
+    let swapped = mutate(
+        BITS_PTX,
+        "selp.b32            %v, %thresh, %rest, %spk;",
+        "selp.b32            %v, %rest, %thresh, %spk;",
+    );
+    let fails = |what: &str, f: &dyn Fn()| {
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        assert!(caught.is_err(), "{what}: the broken kernel passed");
+    };
+    fails("padding", &|| {
+        check_packing(&padding, "threshold_bits_f32", Ty::F32, Ty::positive)
+    });
+    fails("+0", &|| {
+        check_packing(&zero, "threshold_bits_f32", Ty::F32, Ty::positive)
+    });
+    fails("swapped", &|| {
+        check_unpacking(
+            &swapped,
+            "voltage_bits_f32",
+            4,
+            &[ArgValue::B32(1), ArgValue::B32(2)],
+            |s| if s { 2 } else { 1 },
+        )
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Whole warps and misuse
+// ---------------------------------------------------------------------------
+
+/// Runs `entry` of `src` on 3 rows of 33 neurons (a partial word in every
+/// row) over `grid`, returning the trap if any.
+fn run_small(src: &str, entry: &str, grid: (u32, u32)) -> Result<(), LaunchError> {
+    let module = parsed(src);
+    let (rows, count) = (3usize, 33usize);
+    let mut run = Run::new();
+    let words = vec![0xFFFF_FFFFu32; rows * words_per_row(count)];
+    let input_words = run.buffer(&words_to_bytes(&words), 0);
+    let input_bytes = run.buffer(&vec![1u8; rows * count], 0);
+    let (out, input) = if entry.starts_with("unpack") {
+        (run.poisoned(rows * count), input_words)
+    } else {
+        (run.poisoned(4 * words.len()), input_bytes)
+    };
+    let args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
+    run.launch(&module, entry, grid, &args, &[&out])
+}
+
+fn member_mask_trap(result: Result<(), LaunchError>, what: &str) {
+    match result {
+        Err(LaunchError::Trap(trap)) => {
+            eprintln!("{what}: {trap}");
+            assert!(
+                matches!(
+                    trap.kind,
+                    TrapKind::MemberMask { .. } | TrapKind::InactiveSource { .. }
+                ),
+                "{what}: {trap}"
+            );
+        }
+        other => panic!("{what}: expected a collective trap, got {other:?}"),
+    }
+}
+
+#[test]
+fn blocks_must_be_whole_warps() {
+    for entry in ["pack_bits_u8", "unpack_bits_u8"] {
+        run_small(BITS_PTX, entry, (2, 64)).expect("whole warps run");
+        // 48 threads: the second warp has 16 lanes, but the full mask names 32
+        for block in [48, 16, 33] {
+            member_mask_trap(
+                run_small(BITS_PTX, entry, (2, block)),
+                &format!("{entry} block {block}"),
+            );
+        }
+    }
+}
+
+/// `src` with `from` replaced once; `from` must be there.
+fn mutate(src: &str, from: &str, to: &str) -> String {
+    assert!(src.contains(from), "{from:?} is not in the kernel");
+    src.replacen(from, to, 1)
+}
+
+#[test]
+fn misused_collectives_trap() {
+    let ballot = "vote.sync.ballot.b32 %word, %pos, 0xFFFFFFFF;";
+    let shfl = "shfl.sync.idx.b32   %word, %word, 0, 0x1F, 0xFFFFFFFF;";
+    // pack_bits_u8 is the first entry with a ballot after the threshold
+    // ones: mutate the first ballot (threshold_bits_f32) and run that one.
+    let cases = [
+        (
+            "a partial mask on a full warp",
+            mutate(
+                BITS_PTX,
+                ballot,
+                "vote.sync.ballot.b32 %word, %pos, 0x0000FFFF;",
+            ),
+            "threshold_bits_f32",
+        ),
+        (
+            "the ballot in a divergent branch (only lanes with a neuron)",
+            mutate(
+                BITS_PTX,
+                ballot,
+                "mov.b32 %word, 0;\n@%valid vote.sync.ballot.b32 %word, %pos, 0xFFFFFFFF;",
+            ),
+            "threshold_bits_f32",
+        ),
+        (
+            "lanes past the row's end leave before the ballot",
+            mutate(
+                BITS_PTX,
+                ballot,
+                &format!("@!%valid bra DONE;\n    {ballot}"),
+            ),
+            "threshold_bits_f32",
+        ),
+        (
+            "a shuffle mask without lane 31",
+            mutate(
+                BITS_PTX,
+                shfl,
+                "shfl.sync.idx.b32   %word, %word, 0, 0x1F, 0x7FFFFFFF;",
+            ),
+            "voltage_bits_f32",
+        ),
+        (
+            "a shuffle from a lane that left",
+            mutate(BITS_PTX, shfl, &format!("@%lead bra DONE;\n    {shfl}")),
+            "voltage_bits_f32",
+        ),
+    ];
+    for (what, src, entry) in cases {
+        let module = parsed(&src);
+        let (rows, count) = (3usize, 33usize);
+        let mut run = Run::new();
+        let input = run.buffer(&vec![0x11u8; 8 * rows * count], 0);
+        let out = run.poisoned(8 * rows * count);
+        let mut args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
+        if entry.starts_with("voltage") {
+            args.extend([ArgValue::B32(1), ArgValue::B32(2)]);
+        }
+        member_mask_trap(run.launch(&module, entry, (2, 64), &args, &[&out]), what);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// fused.ptx
+// ---------------------------------------------------------------------------
+
+/// Grids for the element-wise fused entries: any block size works.
+const FUSED_GRIDS: &[(u32, u32)] = &[(1, 1), (1, 32), (3, 7), (2, 96), (5, 256)];
+
+/// The reference test of an element's spike: `Ty::positive` or `Ty::nonzero`.
+type SpikeTest = fn(Ty, u64) -> bool;
+
+#[test]
+fn fused_steps_match_the_reference() {
+    let module = fused_module();
+    let mut rng = Rng::fresh("fused");
+    let entries: [(&str, Ty, SpikeTest); 9] = [
+        ("step_f32", Ty::F32, Ty::positive),
+        ("step_f64", Ty::F64, Ty::positive),
+        ("step_f16", Ty::F16, Ty::positive),
+        ("step_bf16", Ty::BF16, Ty::positive),
+        ("step_override_u8", Ty::U8, Ty::nonzero),
+        ("step_override_f32", Ty::F32, Ty::nonzero),
+        ("step_override_f64", Ty::F64, Ty::nonzero),
+        ("step_override_b16", Ty::F16, Ty::nonzero),
+        ("step_override_b16", Ty::BF16, Ty::nonzero),
+    ];
+    let mut launched = 0;
+    for (entry, ty, spike) in entries {
+        for &steps in &[1usize, 3] {
+            for &count in COUNTS {
+                for &grid in FUSED_GRIDS {
+                    // the voltage's width: none (null), 2, 4 or 8 bytes
+                    let vbytes = [0usize, 2, 4, 8][rng.below(4)];
+                    let with_state = rng.next() & 1 == 1;
+                    let batch = 1 + rng.below(3);
+                    let step = batch * count;
+                    let n = steps * step;
+                    let last = (steps - 1) * step;
+                    let values = ty.draw(&mut rng, n);
+                    let (rest, thresh) = (rng.next(), rng.next());
+                    let mut run = Run::new();
+                    let input = run.buffer(&ty.to_bytes(&values), ty.size() * rng.below(4));
+                    let spikes = run.poisoned(n);
+                    let volt = run.poisoned(vbytes * n);
+                    let state = run.poisoned(if with_state { n - last } else { 0 });
+                    let mut args = u64s(&[
+                        spikes.addr,
+                        if vbytes == 0 { 0 } else { volt.addr },
+                        if with_state { state.addr } else { 0 },
+                        input.addr,
+                        n as u64,
+                        last as u64,
+                        // a null voltage with a width must still write none
+                        if vbytes == 0 { 4 } else { vbytes as u64 },
+                    ]);
+                    args.extend([ArgValue::B64(rest), ArgValue::B64(thresh)]);
+                    let outs: Vec<&Buf> = [&spikes, &volt, &state].into_iter().collect();
+                    run.launch(&module, entry, grid, &args, &outs)
+                        .unwrap_or_else(|err| panic!("{entry} n {n} grid {grid:?}: {err}"));
+                    let expected: Vec<u8> =
+                        values.iter().map(|&v| u8::from(spike(ty, v))).collect();
+                    let what = format!(
+                        "{entry} steps {steps} batch {batch} count {count} vbytes {vbytes} \
+                         grid {grid:?}"
+                    );
+                    assert_eq!(run.read(&spikes), expected, "{what}");
+                    let volts: Vec<u8> = expected
+                        .iter()
+                        .flat_map(|&s| {
+                            (if s == 1 { thresh } else { rest }).to_le_bytes()[..vbytes].to_vec()
+                        })
+                        .collect();
+                    assert_eq!(run.read(&volt), volts, "{what}");
+                    if with_state {
+                        assert_eq!(run.read(&state), expected[last..].to_vec(), "{what}");
+                    }
+                    launched += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(launched, 9 * 2 * COUNTS.len() * FUSED_GRIDS.len());
+}
+
+#[test]
+fn fused_bit_steps_match_the_reference() {
+    let module = fused_module();
+    let mut rng = Rng::fresh("fused bits");
+    let entries: [(&str, Ty, SpikeTest); 9] = [
+        ("step_bits_f32", Ty::F32, Ty::positive),
+        ("step_bits_f64", Ty::F64, Ty::positive),
+        ("step_bits_f16", Ty::F16, Ty::positive),
+        ("step_bits_bf16", Ty::BF16, Ty::positive),
+        ("step_bits_override_u8", Ty::U8, Ty::nonzero),
+        ("step_bits_override_f32", Ty::F32, Ty::nonzero),
+        ("step_bits_override_f64", Ty::F64, Ty::nonzero),
+        ("step_bits_override_b16", Ty::F16, Ty::nonzero),
+        ("step_bits_override_b16", Ty::BF16, Ty::nonzero),
+    ];
+    let mut launched = 0;
+    for (entry, ty, spike) in entries {
+        sweep(entry, |rows, count, grid, _| {
+            // rows = T * batch: the state is the last `batch` rows
+            let batch = [1, 1, rows, 1 + rng.below(rows)][rng.below(4)];
+            let last_row = rows - batch;
+            let vbytes = [0usize, 2, 4, 8][rng.below(4)];
+            let with_state = rng.next() & 1 == 1;
+            let n = rows * count;
+            let wpr = words_per_row(count);
+            let values = ty.draw(&mut rng, n);
+            let (rest, thresh) = (rng.next(), rng.next());
+            let mut run = Run::new();
+            let input = run.buffer(&ty.to_bytes(&values), ty.size() * rng.below(4));
+            let words = run.poisoned(4 * rows * wpr);
+            let volt = run.poisoned(vbytes * n);
+            let state = run.poisoned(if with_state { 4 * batch * wpr } else { 0 });
+            let mut args = u64s(&[
+                words.addr,
+                if vbytes == 0 { 0 } else { volt.addr },
+                if with_state { state.addr } else { 0 },
+                input.addr,
+                rows as u64,
+                count as u64,
+                last_row as u64,
+                if vbytes == 0 { 8 } else { vbytes as u64 },
+            ]);
+            args.extend([ArgValue::B64(rest), ArgValue::B64(thresh)]);
+            run.launch(&module, entry, grid, &args, &[&words, &volt, &state])
+                .unwrap_or_else(|err| {
+                    panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}")
+                });
+            let what = format!(
+                "{entry} rows {rows} count {count} last_row {last_row} vbytes {vbytes} grid {grid:?}"
+            );
+            let expected = pack(rows, count, |i| spike(ty, values[i]));
+            assert_eq!(run.read(&words), words_to_bytes(&expected), "{what}");
+            let volts: Vec<u8> = values
+                .iter()
+                .flat_map(|&x| {
+                    (if spike(ty, x) { thresh } else { rest }).to_le_bytes()[..vbytes].to_vec()
+                })
+                .collect();
+            assert_eq!(run.read(&volt), volts, "{what}");
+            if with_state {
+                assert_eq!(
+                    run.read(&state),
+                    words_to_bytes(&expected[last_row * wpr..]),
+                    "{what}"
+                );
+            }
+            launched += 1;
+        });
+    }
+    assert_eq!(launched, 9 * ROWS.len() * COUNTS.len() * GRIDS.len());
+}
+
+#[test]
+fn multi_step_bits_are_threshold_bits_over_steps_times_rows() {
+    // T steps of `batch` rows: one threshold_bits launch over T * batch rows
+    // gives the same words as T launches of one step each.
+    let module = bits_module();
+    let mut rng = Rng::fresh("multi-step bits");
+    for &count in COUNTS {
+        let (steps, batch) = (1 + rng.below(5), 1 + rng.below(3));
+        let per_step = batch * count;
+        let values = Ty::F32.draw(&mut rng, steps * per_step);
+        let wpr = words_per_row(count);
+        let mut run = Run::new();
+        let input = run.buffer(&Ty::F32.to_bytes(&values), 0);
+        let trace = run.poisoned(4 * steps * batch * wpr);
+        let args = u64s(&[trace.addr, input.addr, (steps * batch) as u64, count as u64]);
+        run.launch(&module, "threshold_bits_f32", (2, 64), &args, &[&trace])
+            .expect("one launch");
+        let mut one_by_one = Vec::new();
+        for t in 0..steps {
+            let out = run.poisoned(4 * batch * wpr);
+            let args = u64s(&[
+                out.addr,
+                input.addr + (4 * t * per_step) as u64,
+                batch as u64,
+                count as u64,
+            ]);
+            run.launch(&module, "threshold_bits_f32", (1, 32), &args, &[&out])
+                .expect("a step");
+            one_by_one.extend(run.read(&out));
+        }
+        assert_eq!(run.read(&trace), one_by_one, "count {count} steps {steps}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The modules themselves
+// ---------------------------------------------------------------------------
+
+#[test]
+fn modules_declare_exactly_the_documented_entries() {
+    for (src, expected) in [(BITS_PTX, BITS_ENTRIES), (FUSED_PTX, FUSED_ENTRIES)] {
+        let module = parsed(src);
+        let names: Vec<&str> = module.entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, expected);
+        assert_eq!(module.version, (7, 0));
+        assert_eq!(module.targets, ["sm_70"]);
+    }
+}
+
+/// A ptxas binary of CUDA `release`, from `var`.
+fn ptxas(var: &str, release: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(std::env::var_os(var)?);
+    let out = Command::new(&path).arg("--version").output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .contains(&format!("release {release}"))
+        .then_some(path)
+}
+
+#[test]
+fn new_kernels_assemble_without_stack_or_spills() {
+    let (Some(ptxas12), Some(ptxas13)) = (ptxas("PTXAS_12", "12.9"), ptxas("PTXAS_13", "13.0"))
+    else {
+        assert!(
+            std::env::var_os("REQUIRE_PTXAS").is_none(),
+            "REQUIRE_PTXAS is set but PTXAS_12/PTXAS_13 are not ptxas 12.9/13.0"
+        );
+        eprintln!("skipped: set PTXAS_12 and PTXAS_13 to ptxas 12.9 and 13.0");
+        return;
+    };
+    let kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
+    for (file, expected) in [("bits.ptx", BITS_ENTRIES), ("fused.ptx", FUSED_ENTRIES)] {
+        for (ptxas, arch) in [
+            (&ptxas12, "sm_70"),
+            (&ptxas13, "sm_80"),
+            (&ptxas13, "sm_90"),
+        ] {
+            let out = Command::new(ptxas)
+                .arg(format!("-arch={arch}"))
+                .args(["-v", "--warning-as-error", "-o", "/dev/null"])
+                .arg(kernels.join(file))
+                .output()
+                .expect("ptxas runs");
+            let report = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(out.status.success(), "{file} {arch}:\n{report}");
+            let mut seen = BTreeSet::new();
+            let mut current = None;
+            for line in report.lines() {
+                if let Some(rest) = line.split("Compiling entry function '").nth(1) {
+                    current = rest.split('\'').next().map(str::to_owned);
+                }
+                if line.contains("bytes stack frame") {
+                    assert_eq!(
+                        line.trim(),
+                        "0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads",
+                        "{file} {current:?} {arch}"
+                    );
+                    seen.insert(current.take().expect("an entry precedes its properties"));
+                }
+            }
+            let expected: BTreeSet<String> = expected.iter().map(|e| e.to_string()).collect();
+            assert_eq!(seen, expected, "{file} {arch}");
+            eprintln!("{file}: {} entries assembled for {arch}", seen.len());
+        }
+    }
+}
