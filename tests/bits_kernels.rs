@@ -20,8 +20,8 @@ use ptx::ir::Module;
 use ptx::memory::Memory;
 use ptx::parser::parse_module;
 
-const BITS_PTX: &str = include_str!("../kernels/bits.ptx");
-const FUSED_PTX: &str = include_str!("../kernels/fused.ptx");
+const BITS_PTX: &str = include_str!("../kernels/pending/bits.ptx");
+const FUSED_PTX: &str = include_str!("../kernels/pending/fused.ptx");
 
 const BITS_ENTRIES: &[&str] = &[
     "threshold_bits_f32",
@@ -885,7 +885,7 @@ fn new_kernels_assemble_without_stack_or_spills() {
         eprintln!("skipped: set PTXAS_12 and PTXAS_13 to ptxas 12.9 and 13.0");
         return;
     };
-    let kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels");
+    let kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels/pending");
     for (file, expected) in [("bits.ptx", BITS_ENTRIES), ("fused.ptx", FUSED_ENTRIES)] {
         for (ptxas, arch) in [
             (&ptxas12, "sm_70"),
