@@ -8,6 +8,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use exact_neuron::DType;
 
+use crate::console;
 use crate::error::BAD_INPUT;
 
 /// ExactNeuron (from the inferno spiking-network library) on CUDA or the CPU.
@@ -217,13 +218,11 @@ pub fn report_clap_error(err: &clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
-            eprintln!(
-                "exact-neuron: a subcommand is needed: run or bench (see exact-neuron --help)"
-            );
+            console::note("a subcommand is needed: run or bench (see exact-neuron --help)");
             ExitCode::from(BAD_INPUT)
         }
         _ => {
-            eprintln!("exact-neuron: {}", clap_error_line(err));
+            console::note(clap_error_line(err));
             ExitCode::from(BAD_INPUT)
         }
     }
