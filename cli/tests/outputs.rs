@@ -139,19 +139,25 @@ fn to_full_disk(dir: &Path, args: &[&str]) -> support::Outcome {
     run_limited(shell, dir, TIME_LIMIT)
 }
 
-/// Runs the binary with stdout a pipe whose reading end is closed at once;
-/// returns the status and stderr.
+/// Runs the binary with stdout a pipe that has no reader; returns the
+/// status and stderr.
 fn to_closed_pipe(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut child = Command::new(bin())
+    // The pipe's reader is `true`, gone before the binary starts: every
+    // write to the pipe then fails with EPIPE, whatever the timing.
+    let mut reader = Command::new("true")
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("true starts");
+    let pipe = reader.stdin.take().expect("a pipe");
+    reader.wait().expect("true ends");
+    let output = Command::new(bin())
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::from(pipe))
         .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    drop(child.stdout.take());
-    let output = child.wait_with_output().expect("wait");
+        .output()
+        .expect("the binary runs");
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -167,6 +173,7 @@ fn a_full_disk_on_stdout_is_status_1_with_one_line() {
         &["bench", "--device=cpu", "--sizes=1024", "--reps=1"][..],
         &["compare", "a.npy", "a.npy"][..],
         &["golden", "--device=cpu", &golden][..],
+        &["run", "--help"][..],
     ] {
         let outcome = to_full_disk(&dir, args);
         assert_eq!(outcome.code(), Some(1), "{args:?}: {:?}", outcome.stderr);
@@ -190,6 +197,7 @@ fn a_closed_pipe_on_stdout_ends_quietly() {
         &["bench", "--device=cpu", "--sizes=1024", "--reps=1"][..],
         &["compare", "a.npy", "a.npy"][..],
         &["golden", "--device=cpu", &golden][..],
+        &["run", "--help"][..],
     ] {
         let (status, stderr) = to_closed_pipe(&dir, args);
         assert_eq!(status, Some(0), "{args:?}: {stderr}");
@@ -242,5 +250,37 @@ fn zero_steps_do_no_work_for_a_huge_shape() {
         let (_, shape, data) = read_npy_raw(&dir.join("o").join(name));
         assert_eq!((shape, data.len()), (vec![0, 1, 32768, 65536], 0), "{name}");
     }
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_failed_write_in_run_is_status_1_and_changes_nothing() {
+    // Files may grow to 1 KiB at most (`ulimit -f 2`, in 512-byte blocks;
+    // SIGXFSZ ignored, so that the write fails with EFBIG instead of
+    // killing the process): voltage.npy would need 2528 bytes.
+    let dir = scratch("efbig");
+    write_npy(&dir.join("X.npy"), &[100, 2, 3], &[1.0f32; 600]);
+    fs::create_dir(dir.join("o")).unwrap();
+    fs::write(dir.join("o/spikes.npy"), "old").unwrap();
+    for out in ["o", "new/o"] {
+        let mut shell = Command::new("sh");
+        shell
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 2 && exec \"$0\" \"$@\"")
+            .arg(bin())
+            .args(RUN)
+            .args(["--inputs=X.npy", &format!("--out={out}")])
+            .current_dir(&dir);
+        let outcome = run_limited(shell, &dir, TIME_LIMIT);
+        assert_eq!(outcome.code(), Some(1), "{out}: {:?}", outcome.stderr);
+        let line = one_clean_line(&outcome.stderr, out);
+        assert!(line.contains("cannot write"), "{line}");
+    }
+    assert_eq!(names(&dir.join("o")), ["spikes.npy"]);
+    assert_eq!(fs::read_to_string(dir.join("o/spikes.npy")).unwrap(), "old");
+    assert!(
+        !dir.join("new").exists(),
+        "the folders made were not removed"
+    );
     let _ = fs::remove_dir_all(&dir);
 }
