@@ -102,10 +102,11 @@ fn simple_dtype(descr: &str) -> Option<(bool, Option<Kind>, u64)> {
         'U' => count.checked_mul(4)?,
         _ => return None,
     };
+    // '|' (no byte order) on a wider type means native order, as in numpy
     let big_endian = match order {
-        '<' | '|' => false,
+        '<' => false,
         '>' => true,
-        '=' => cfg!(target_endian = "big"),
+        '=' | '|' => cfg!(target_endian = "big"),
         _ => return None,
     };
     let kind = match (code, count) {
@@ -116,8 +117,6 @@ fn simple_dtype(descr: &str) -> Option<(bool, Option<Kind>, u64)> {
         ('f', 8) => Some(Kind::F64),
         _ => None,
     };
-    // '|' means "no byte order", which only a one-byte type may say.
-    let kind = kind.filter(|kind| order != '|' || kind.size() == 1);
     Some((big_endian, kind, item_size))
 }
 
@@ -192,6 +191,8 @@ pub fn parse(version: Version, text: &[char], text_len: u64) -> Result<Header, S
         let Literal::Atom(word) = dim else {
             return Err(not_a_shape());
         };
+        // Python 2 wrote long integers with an L (numpy reads them too)
+        let word = word.strip_suffix('L').unwrap_or(word);
         if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
             return Err(not_a_shape());
         }
@@ -275,7 +276,7 @@ mod tests {
         assert_eq!(simple_dtype("|b1"), Some((false, Some(Kind::Bool), 1)));
         assert_eq!(simple_dtype("<i4"), Some((false, None, 4)));
         assert_eq!(simple_dtype("<U3"), Some((false, None, 12)));
-        assert_eq!(simple_dtype("|f4"), Some((false, None, 4)));
+        assert_eq!(simple_dtype("|f4"), Some((false, Some(Kind::F32), 4)));
         assert_eq!(simple_dtype("<f"), None);
         assert_eq!(simple_dtype("O"), None);
         assert_eq!(simple_dtype("<f4x"), None);
@@ -310,6 +311,8 @@ mod tests {
         assert!(shape("(-1, 2)").unwrap_err().contains("not a tuple"));
         assert!(shape("[1, 2]").unwrap_err().contains("not a tuple"));
         assert!(shape("(1.5,)").unwrap_err().contains("not a tuple"));
+        assert!(shape("(L,)").unwrap_err().contains("not a tuple"));
+        assert_eq!(shape("(2L, 3L)").unwrap().shape, vec![2, 3]);
     }
 
     #[test]

@@ -34,15 +34,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn size(self) -> u64 {
-        match self {
-            Kind::Bool | Kind::U8 => 1,
-            Kind::F16 => 2,
-            Kind::F32 => 4,
-            Kind::F64 => 8,
-        }
-    }
-
     /// numpy's name of the type.
     pub fn numpy_name(self) -> &'static str {
         match self {
