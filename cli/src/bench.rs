@@ -16,7 +16,6 @@
 
 use std::hint::black_box;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,8 +28,10 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::json;
 
 use crate::cli::BenchArgs;
+use crate::console;
 use crate::device::{self, Backend};
 use crate::error::{CliError, CliResult};
+use crate::output::Outputs;
 
 /// One benchmarked operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -482,9 +483,11 @@ fn progress(total: u64) -> ProgressBar {
 }
 
 pub fn bench(args: &BenchArgs) -> CliResult {
-    if let Some(path) = &args.json {
-        check_json_path(path)?;
-    }
+    // Made before any work: an unwritable --json is found now (status 2).
+    let mut json_output = match &args.json {
+        Some(path) => Some(Outputs::file(&format!("--json={}", path.display()), path)?),
+        None => None,
+    };
     let backend = device::choose(args.device)?;
     let device_name = backend.device_name();
     let (mut bencher, default_max): (Box<dyn Bencher>, u32) = match &backend {
@@ -509,12 +512,11 @@ pub fn bench(args: &BenchArgs) -> CliResult {
     let mut sizes = Vec::new();
     for &n in &requested {
         match limit {
-            Some(limit) if n > limit => eprintln!(
-                "exact-neuron: skipping {} elements: not enough free memory (at most {limit} fit)",
-                n
-            ),
+            Some(limit) if n > limit => console::note(format!(
+                "skipping {n} elements: not enough free memory (at most {limit} fit)"
+            )),
             _ if usize::try_from(n).is_err() => {
-                eprintln!("exact-neuron: skipping {n} elements: too large for this machine")
+                console::note(format!("skipping {n} elements: too large for this machine"))
             }
             _ => sizes.push(n),
         }
@@ -522,13 +524,13 @@ pub fn bench(args: &BenchArgs) -> CliResult {
     if sizes.is_empty() {
         return Err(CliError::bad("no element count fits in memory"));
     }
-    eprintln!(
-        "exact-neuron: bench on {} ({device_name}): {} sizes x {} operations, median of {} repetitions",
+    console::note(format!(
+        "bench on {} ({device_name}): {} sizes x {} operations, median of {} repetitions",
         backend.name(),
         sizes.len(),
         OPS.len(),
         args.reps
-    );
+    ));
     let bar = progress((sizes.len() * OPS.len()) as u64);
     let mut rows = Vec::new();
     let mut copies: Vec<(u64, Timing)> = Vec::new();
@@ -576,36 +578,14 @@ pub fn bench(args: &BenchArgs) -> CliResult {
     }
     bar.finish_and_clear();
     rows.sort_by_key(|row| (OPS.iter().position(|&op| op == row.op), row.elements));
-    print!("{}", table(backend.name(), &device_name, args.reps, &rows));
-    if let Some(path) = &args.json {
+    // The JSON file first: it is kept even when stdout's reader has gone.
+    if let Some(mut json_output) = json_output.take() {
         let text = json_records(backend.name(), &device_name, args.reps, &rows);
-        std::fs::write(path, text).map_err(|err| {
-            CliError::failed(format!("--json={}: cannot write: {err}", path.display()))
-        })?;
+        json_output.write(0, |out| out.write_all(text.as_bytes()))?;
+        json_output.commit()?;
     }
-    let _ = std::io::stdout().flush();
+    console::print(&table(backend.name(), &device_name, args.reps, &rows))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The JSON file's folder must exist before the (long) run starts.
-fn check_json_path(path: &Path) -> Result<(), CliError> {
-    if path.is_dir() {
-        return Err(CliError::bad(format!(
-            "--json={}: is a folder",
-            path.display()
-        )));
-    }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-    if let Some(parent) = parent {
-        if !parent.is_dir() {
-            return Err(CliError::bad(format!(
-                "--json={}: the folder {} does not exist",
-                path.display(),
-                parent.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// `2^20` for powers of two, else the number.

@@ -1,6 +1,7 @@
 //! The command line: subcommands, flags, and how clap's own errors become
 //! one line and exit status 2.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -8,7 +9,8 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use exact_neuron::DType;
 
-use crate::error::BAD_INPUT;
+use crate::console;
+use crate::error::{BAD_INPUT, FAILED};
 
 /// ExactNeuron (from the inferno spiking-network library) on CUDA or the CPU.
 #[derive(Debug, Parser)]
@@ -213,17 +215,23 @@ pub struct GoldenArgs {
 pub fn report_clap_error(err: &clap::Error) -> ExitCode {
     match err.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            let _ = err.print();
-            ExitCode::SUCCESS
+            // as for every command's stdout: a closed pipe is a quiet end,
+            // another failed write status 1 with one line
+            let printed = err.print().and_then(|()| std::io::stdout().flush());
+            match printed {
+                Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+                    console::note(format!("cannot write to stdout: {err}"));
+                    ExitCode::from(FAILED)
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand => {
-            eprintln!(
-                "exact-neuron: a subcommand is needed: run or bench (see exact-neuron --help)"
-            );
+            console::note("a subcommand is needed: run or bench (see exact-neuron --help)");
             ExitCode::from(BAD_INPUT)
         }
         _ => {
-            eprintln!("exact-neuron: {}", clap_error_line(err));
+            console::note(clap_error_line(err));
             ExitCode::from(BAD_INPUT)
         }
     }

@@ -6,6 +6,7 @@ use cudarc::driver::CudaStream;
 use exact_neuron::cuda;
 
 use crate::cli::DeviceChoice;
+use crate::console;
 use crate::error::CliError;
 
 /// Where the kernels run.
@@ -52,14 +53,14 @@ pub fn choose(choice: DeviceChoice) -> Result<Backend, CliError> {
         DeviceChoice::Auto => match cuda_stream() {
             Ok(stream) => {
                 let backend = Backend::Cuda(stream);
-                eprintln!(
-                    "exact-neuron: --device=auto: using CUDA ({})",
+                console::note(format!(
+                    "--device=auto: using CUDA ({})",
                     backend.device_name()
-                );
+                ));
                 Ok(backend)
             }
             Err(err) => {
-                eprintln!("exact-neuron: --device=auto: using the CPU ({err})");
+                console::note(format!("--device=auto: using the CPU ({err})"));
                 Ok(Backend::Cpu)
             }
         },

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use crate::cli::{CompareArgs, GoldenArgs};
+use crate::console;
 use crate::device::{self, Backend};
 use crate::error::{CliError, CliResult};
 use crate::npy;
@@ -16,27 +17,24 @@ use crate::npy;
 /// else what differs first.
 pub fn difference(actual: &Path, expected: &Path) -> Result<Option<String>, CliError> {
     let (a_label, e_label) = (actual.display().to_string(), expected.display().to_string());
-    let a_bytes = npy::read_bytes(actual, &a_label)?;
-    let e_bytes = npy::read_bytes(expected, &e_label)?;
-    let a = npy::parse(&a_label, &a_bytes)?;
-    let e = npy::parse(&e_label, &e_bytes)?;
-    if a.descr != e.descr {
-        return Ok(Some(format!("dtype '{}', expected '{}'", a.descr, e.descr)));
-    }
-    if a.header.shape() != e.header.shape() {
+    let a = npy::open(actual, &a_label)?;
+    let e = npy::open(expected, &e_label)?;
+    if a.header.descr != e.header.descr {
         return Ok(Some(format!(
-            "shape {}, expected {}",
-            npy::ShapeText(a.header.shape()),
-            npy::ShapeText(e.header.shape())
+            "dtype '{}', expected '{}'",
+            a.header.descr, e.header.descr
         )));
     }
-    let item = a.kind.map_or(1, npy::Kind::size) as usize;
-    let len = a.header.len() as usize * item;
-    let (a_data, e_data) = (
-        &a.data[..len.min(a.data.len())],
-        &e.data[..len.min(e.data.len())],
-    );
-    match a_data.iter().zip(e_data).position(|(x, y)| x != y) {
+    if a.header.shape != e.header.shape {
+        return Ok(Some(format!(
+            "shape {}, expected {}",
+            npy::ShapeText(&a.header.shape),
+            npy::ShapeText(&e.header.shape)
+        )));
+    }
+    let item = a.header.item_size.unwrap_or(1).max(1) as usize;
+    let (a_data, e_data) = (a.read_data()?, e.read_data()?);
+    match a_data.iter().zip(&e_data).position(|(x, y)| x != y) {
         Some(byte) => {
             let index = byte / item;
             let bits = |data: &[u8]| {
@@ -48,8 +46,8 @@ pub fn difference(actual: &Path, expected: &Path) -> Result<Option<String>, CliE
             };
             Ok(Some(format!(
                 "element {index} has bits 0x{}, expected 0x{}",
-                bits(a_data),
-                bits(e_data)
+                bits(&a_data),
+                bits(&e_data)
             )))
         }
         None if a_data.len() != e_data.len() => Ok(Some("different data lengths".into())),
@@ -60,11 +58,11 @@ pub fn difference(actual: &Path, expected: &Path) -> Result<Option<String>, CliE
 pub fn compare_command(args: &CompareArgs) -> CliResult {
     match difference(&args.actual, &args.expected)? {
         None => {
-            println!(
-                "same: {} and {}",
+            console::print(&format!(
+                "same: {} and {}\n",
                 args.actual.display(),
                 args.expected.display()
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(what) => Err(CliError::failed(format!(
@@ -161,24 +159,30 @@ pub fn golden_command(args: &GoldenArgs) -> CliResult {
         .map_err(|err| CliError::failed(format!("cannot find this executable: {err}")))?;
     let scratch = std::env::temp_dir().join(format!("exact-neuron-golden-{}", std::process::id()));
     let mut failed = 0;
+    let mut printed = Ok(());
     for case in &cases {
         let name = case
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        match replay(&exe, case, device, &scratch.join(&name)) {
-            Ok(()) => println!("ok {name} ({device})"),
+        let line = match replay(&exe, case, device, &scratch.join(&name)) {
+            Ok(()) => format!("ok {name} ({device})\n"),
             Err(why) => {
                 failed += 1;
-                println!("FAILED {name} ({device}): {why}");
+                format!("FAILED {name} ({device}): {why}\n")
             }
+        };
+        printed = console::print(&line);
+        if printed.is_err() {
+            break;
         }
     }
     let _ = fs::remove_dir_all(&scratch);
-    println!(
-        "golden cases through exact-neuron run --device={device}: {} passed, {failed} failed",
+    printed?;
+    console::print(&format!(
+        "golden cases through exact-neuron run --device={device}: {} passed, {failed} failed\n",
         cases.len() - failed
-    );
+    ))?;
     if failed == 0 {
         Ok(ExitCode::SUCCESS)
     } else {

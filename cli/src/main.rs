@@ -4,17 +4,21 @@
 //!   `ExactNeuron` and writes the spikes and voltages (SPEC section 3).
 //! - `bench` times each kernel against a plain copy of the same traffic.
 //!
-//! Exit status: 0 on success; 2 for a bad argument or file, or a device
-//! that is not there (one line on stderr, nothing written); 1 for a failure
-//! while running or writing (a driver error, a full disk).
+//! Exit status: 0 on success; 2 for a bad argument or file, an output that
+//! cannot be written, or a device that is not there (one line on stderr,
+//! nothing written); 1 for a failure while running or writing (a driver
+//! error, a full disk). When the reader of stdout has gone (a closed pipe),
+//! the command stops quietly with 0.
 
 mod bench;
 mod cli;
+mod console;
 mod convert;
 mod device;
 mod error;
 mod golden;
 mod npy;
+mod output;
 mod run;
 
 use std::process::ExitCode;
@@ -38,7 +42,9 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(CliError { status, message }) => {
-            eprintln!("exact-neuron: {message}");
+            if !message.is_empty() {
+                console::note(message);
+            }
             ExitCode::from(status)
         }
     }

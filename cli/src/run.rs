@@ -1,13 +1,12 @@
 //! `exact-neuron run`: replays steps from an `.npy` file through an
 //! `ExactNeuron` and writes `spikes.npy` and `voltage.npy`.
 //!
-//! Everything is checked (parameters, voltage conversions, the output
-//! folder, the file's type and shape, the device) and computed before
-//! anything is written; the two files are then written under temporary
-//! names and renamed into place.
+//! Everything is checked (parameters, voltage conversions, the file's
+//! header, type and shape, the output folder, the device) before any work;
+//! the two files are written under temporary names and renamed into place
+//! together (see `output.rs`). With zero steps nothing is simulated.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -20,6 +19,7 @@ use crate::convert::{f64_to_bf16, f64_to_f16};
 use crate::device::{self, Backend};
 use crate::error::{CliError, CliResult};
 use crate::npy::{self, Data, Kind, ShapeText};
+use crate::output::Outputs;
 
 /// Whether inputs or override values drive the steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,36 +55,43 @@ pub fn run(args: &RunArgs) -> CliResult {
     check_voltage_parameters(voltage_dtype, &params)?;
     check_out_dir(&args.out)?;
     let job = load_job(args, &params, n)?;
+    // Made before any work: an unwritable --out is found now (status 2).
+    let label = format!("--out={}", args.out.display());
+    let mut outputs = Outputs::in_folder(&label, &args.out, &["spikes.npy", "voltage.npy"])?;
     let backend = device::choose(args.device)?;
-    let (spikes, voltage) = match voltage_dtype {
-        DType::F32 => simulate::<f32>(&backend, &params, &job).map(|(s, v)| (s, encode_voltage(v))),
-        DType::F64 => simulate::<f64>(&backend, &params, &job).map(|(s, v)| (s, encode_voltage(v))),
-        DType::F16 => simulate::<f16>(&backend, &params, &job).map(|(s, v)| (s, encode_voltage(v))),
-        DType::BF16 => simulate::<bf16>(&backend, &params, &job)
-            .map(|(s, v)| (s, encode_voltage(v.into_iter().map(f32::from)))),
-        other => return Err(CliError::bad(format!("no voltage view in {other}"))),
-    }
-    .map_err(|err| CliError::failed(format!("{} backend: {err}", backend.name())))?;
     let mut shape = vec![job.steps as u64];
     shape.extend(params_batched_shape(&params));
-    let spikes = npy::encode(&shape, spikes.into_iter().map(|byte| byte != 0))
-        .map_err(|err| CliError::failed(format!("encoding spikes.npy: {err}")))?;
-    let voltage =
-        voltage(&shape).map_err(|err| CliError::failed(format!("encoding voltage.npy: {err}")))?;
-    write_outputs(
-        &args.out,
-        &[("spikes.npy", &spikes), ("voltage.npy", &voltage)],
-    )?;
+    match voltage_dtype {
+        DType::F32 => finish::<f32, f32>(&backend, &params, &job, &shape, &mut outputs, |v| v),
+        DType::F64 => finish::<f64, f64>(&backend, &params, &job, &shape, &mut outputs, |v| v),
+        DType::F16 => finish::<f16, f16>(&backend, &params, &job, &shape, &mut outputs, |v| v),
+        DType::BF16 => {
+            finish::<bf16, f32>(&backend, &params, &job, &shape, &mut outputs, f32::from)
+        }
+        other => return Err(CliError::bad(format!("no voltage view in {other}"))),
+    }?;
+    outputs.commit()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// A boxed encoder: the voltage values, written once the shape is known.
-type VoltageEncoder = Box<dyn FnOnce(&[u64]) -> std::io::Result<Vec<u8>>>;
-
-fn encode_voltage<T: npyz::AutoSerialize + 'static>(
-    values: impl IntoIterator<Item = T> + 'static,
-) -> VoltageEncoder {
-    Box::new(move |shape: &[u64]| npy::encode(shape, values))
+/// Runs the steps with voltages in `V` and writes both outputs, the
+/// voltage as `W` (`widen` converts: bf16 has no `.npy` type).
+fn finish<V: VoltageElement, W: npy::Element>(
+    backend: &Backend,
+    params: &NeuronParams,
+    job: &Job,
+    shape: &[u64],
+    outputs: &mut Outputs,
+    widen: impl Fn(V) -> W,
+) -> Result<(), CliError> {
+    let (spikes, voltage) = simulate::<V>(backend, params, job)
+        .map_err(|err| CliError::failed(format!("{} backend: {err}", backend.name())))?;
+    outputs.write(0, |out| {
+        npy::write(out, shape, spikes.into_iter().map(|byte| byte != 0))
+    })?;
+    outputs.write(1, |out| {
+        npy::write(out, shape, voltage.into_iter().map(widen))
+    })
 }
 
 fn params_batched_shape(params: &NeuronParams) -> Vec<u64> {
@@ -165,21 +172,22 @@ fn load_job(args: &RunArgs, params: &NeuronParams, n: usize) -> Result<Job, CliE
         ),
         _ => return Err(CliError::bad("give exactly one of --inputs and --override")),
     };
-    let bytes = npy::read_bytes(path, &shown)?;
-    let raw = npy::parse(&shown, &bytes)?;
-    let file_shape = raw.header.shape().to_vec();
+    let reader = npy::open(path, &shown)?;
+    let file_shape = reader.header.shape.clone();
+    let kind = reader.header.kind;
     let steps = match mode {
         Mode::Threshold => {
-            if !matches!(raw.kind, Some(Kind::F16 | Kind::F32 | Kind::F64)) {
+            if !matches!(kind, Some(Kind::F16 | Kind::F32 | Kind::F64)) {
                 return Err(CliError::bad(format!(
                     "{shown}: dtype '{}' is not a float type; --inputs takes float16, float32 or float64",
-                    raw.descr
+                    reader.header.descr
                 )));
             }
             let expected = params_batched_shape(params);
             if file_shape.len() != expected.len() + 1 || file_shape[1..] != expected[..] {
-                let per_step: u64 = file_shape.iter().skip(1).product();
-                let count = if file_shape.is_empty() || per_step as usize != n {
+                // the shape was checked for overflow when read
+                let per_step = npy::product(file_shape.get(1..).unwrap_or_default()).unwrap_or(0);
+                let count = if file_shape.is_empty() || per_step != n as u64 {
                     format!(
                         " ({} values per step, expected {n})",
                         if file_shape.is_empty() { 0 } else { per_step }
@@ -200,10 +208,10 @@ fn load_job(args: &RunArgs, params: &NeuronParams, n: usize) -> Result<Job, CliE
             file_shape[0]
         }
         Mode::Override => {
-            if raw.kind.is_none() {
+            if kind.is_none() {
                 return Err(CliError::bad(format!(
                     "{shown}: dtype '{}' is not supported; --override takes bool, uint8, float16, float32 or float64",
-                    raw.descr
+                    reader.header.descr
                 )));
             }
             let Some((&steps, rest)) = file_shape.split_first() else {
@@ -211,7 +219,7 @@ fn load_job(args: &RunArgs, params: &NeuronParams, n: usize) -> Result<Job, CliE
                     "{shown}: a 0-d array; --override needs shape (T, ...) with {n} values per step"
                 )));
             };
-            let per_step: u64 = rest.iter().product();
+            let per_step = npy::product(rest).unwrap_or(0);
             if per_step != n as u64 {
                 return Err(CliError::bad(format!(
                     "{shown}: shape {} has {per_step} values per step, expected {n} (batch_size {} x shape {})",
@@ -225,7 +233,7 @@ fn load_job(args: &RunArgs, params: &NeuronParams, n: usize) -> Result<Job, CliE
     };
     let steps =
         usize::try_from(steps).map_err(|_| CliError::bad(format!("{shown}: too many steps")))?;
-    let data = raw.decode(&shown)?.data;
+    let data = reader.read_array()?;
     let values = match mode {
         Mode::Override => match data {
             Data::Bool(v) => Values::Bool(v),
@@ -284,6 +292,11 @@ fn simulate<V: VoltageElement>(
     params: &NeuronParams,
     job: &Job,
 ) -> exact_neuron::Result<(Vec<u8>, Vec<V>)> {
+    if job.steps == 0 {
+        // Nothing to simulate: no neuron (whose state is as large as the
+        // shape) is made, and nothing is allocated.
+        return Ok((Vec::new(), Vec::new()));
+    }
     macro_rules! go {
         ($values:expr, $t:ty, $method:ident) => {
             match backend {
@@ -360,39 +373,6 @@ fn on_cuda<T: Element, V: VoltageElement>(
     let voltage = stream.clone_dtoh(&voltage)?;
     stream.synchronize()?;
     Ok((spikes, voltage))
-}
-
-/// Writes each `(name, bytes)` into `dir` (created if absent): all under
-/// temporary names first, then renamed, so that a failure leaves no
-/// partial output behind.
-fn write_outputs(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), CliError> {
-    let fail = |what: &Path, err: std::io::Error| {
-        CliError::failed(format!("{}: cannot write: {err}", what.display()))
-    };
-    fs::create_dir_all(dir).map_err(|err| fail(dir, err))?;
-    let pid = std::process::id();
-    let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let cleanup = |written: &[(PathBuf, PathBuf)]| {
-        for (temp, _) in written {
-            let _ = fs::remove_file(temp);
-        }
-    };
-    for (name, bytes) in files {
-        let temp = dir.join(format!(".{name}.{pid}.tmp"));
-        if let Err(err) = fs::write(&temp, bytes) {
-            let _ = fs::remove_file(&temp);
-            cleanup(&written);
-            return Err(fail(&temp, err));
-        }
-        written.push((temp, dir.join(name)));
-    }
-    for (temp, target) in &written {
-        if let Err(err) = fs::rename(temp, target) {
-            cleanup(&written);
-            return Err(fail(target, err));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -186,18 +186,6 @@ fn an_override_of_an_unsupported_dtype() {
 }
 
 #[test]
-fn a_bool_array_holding_other_bytes() {
-    let dir = setup("bad-bool");
-    write_npy(&dir.join("B.npy"), &[2, 6], &[true; 12]);
-    let mut bytes = fs::read(dir.join("B.npy")).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] = 2;
-    fs::write(dir.join("B.npy"), bytes).unwrap();
-    let output = run_with(&dir, &["--override=B.npy"]);
-    assert_bad(&dir, &output, "--override=B.npy: bad data");
-}
-
-#[test]
 fn a_fortran_ordered_array() {
     let dir = setup("fortran");
     let mut bytes = fs::read(dir.join("X.npy")).unwrap();
