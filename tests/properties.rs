@@ -149,10 +149,13 @@ fn expected(params: &NeuronParams) -> Expected {
     if len.is_none_or(|len| len >= HUGE) {
         return Expected::TooLarge;
     }
-    if !(params.step_time > 0.0) {
+    // Both comparisons are false for NaN, which must fail.
+    let step_time_positive = params.step_time > 0.0;
+    let rest_below_thresh = params.rest_v < params.thresh_v;
+    if !step_time_positive {
         return Expected::Invalid("'step_time' of ".into());
     }
-    if !(params.rest_v < params.thresh_v) {
+    if !rest_below_thresh {
         return Expected::Invalid("'rest_v' (".into());
     }
     match len {
