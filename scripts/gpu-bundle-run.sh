@@ -24,8 +24,8 @@
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=${OUT:-$here/results}
-mkdir -p "$out"
-cd "$here"
+mkdir -p "$out" || exit 1
+cd "$here" || exit 1
 
 budget=${RUN_BUDGET_S:-480}
 bench_sizes=${BENCH_SIZES:-2^10,2^16,2^20,2^24,2^26,2^28,2^30}
@@ -167,9 +167,11 @@ system_info() {
 }
 
 # compute-sanitizer: on the PATH, or in a CUDA toolkit's usual places.
-sanitizer=$(command -v compute-sanitizer 2>/dev/null ||
-    ls /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda-*/bin/compute-sanitizer \
-        /opt/nvidia/*/compute-sanitizer/compute-sanitizer 2>/dev/null | head -n 1 || true)
+sanitizer=$(command -v compute-sanitizer 2>/dev/null || true)
+for candidate in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda-*/bin/compute-sanitizer \
+    /opt/nvidia/*/compute-sanitizer/compute-sanitizer; do
+    if [ -z "$sanitizer" ] && [ -x "$candidate" ]; then sanitizer=$candidate; fi
+done
 
 echo "run.sh: budget ${budget}s; results in $out"
 export sanitizer
@@ -178,7 +180,10 @@ step system system.txt 60 bash -c system_info
 
 # The library's GPU tests first, then the golden replay and the bench,
 # then every other test executable (the CLI's replay on CUDA among them).
-gpu_test=$(ls "$tests_dir"/lib-gpu-* 2>/dev/null | head -n 1)
+gpu_test=
+for candidate in "$tests_dir"/lib-gpu-*; do
+    if [ -z "$gpu_test" ] && [ -f "$candidate" ]; then gpu_test=$candidate; fi
+done
 : >"$out/tests.log"
 if [ -n "$gpu_test" ]; then
     step "tests/$(basename "$gpu_test")" tests.log 300 "$gpu_test"
