@@ -71,7 +71,7 @@ def view_name(dtype):
         name = _STRINGS.get(dtype.removeprefix("torch."))
     elif torch_module() is not None and isinstance(dtype, torch_module().dtype):
         name = torch_name(dtype)
-    else:
+    elif dtype is not None:  # numpy reads None as float64
         try:
             name = numpy_name(dtype)
         except TypeError:

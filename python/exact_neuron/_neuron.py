@@ -34,6 +34,12 @@ def _batch_size(value, name="batch_size"):
     return value
 
 
+def _real(name, value):
+    """``value`` as a float, converted as inferno converts it (``float``:
+    the string ``"-inf"`` is accepted, ``"fast"`` is a ValueError)."""
+    return float(value)
+
+
 def _cuda_ordinal(device):
     """None for the CPU, else the CUDA device's ordinal (torch imported)."""
     torch = _dtypes.torch_module()
@@ -80,7 +86,8 @@ class ExactNeuron:
     def __init__(self, shape, step_time, *, rest_v, thresh_v, batch_size=1, device="cpu"):
         shape = _shape_tuple(shape)
         batch_size = _batch_size(batch_size)
-        step_time, rest_v, thresh_v = float(step_time), float(rest_v), float(thresh_v)
+        step_time = _real("step_time", step_time)
+        rest_v, thresh_v = _real("rest_v", rest_v), _real("thresh_v", thresh_v)
         self._ordinal = _cuda_ordinal(device)
         if self._ordinal is not None:
             import torch
@@ -127,7 +134,7 @@ class ExactNeuron:
 
     @dt.setter
     def dt(self, value):
-        self._native.set_dt(float(value))
+        self._native.set_dt(_real("dt", value))
 
     @property
     def device(self):
