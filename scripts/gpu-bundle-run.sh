@@ -11,13 +11,18 @@
 #   golden       every golden case through `exact-neuron run --device=cuda`
 #   bench        `exact-neuron bench --device=cuda` over BENCH_SIZES (the
 #                device is BENCH_DEVICE, for a dry run on the CPU)
+#   python       where python3 imports torch and numpy: the bundled wheel
+#                installed into a venv with --system-site-packages, then
+#                python/tests/test_torch.py (golden cases on CUDA tensors, a
+#                non-default stream, zero-copy outputs) with REQUIRE_GPU=1,
+#                and the timing table beside torch eager (python.log)
 #   tests/...    every other test executable, with REQUIRE_GPU=1
 #   sanitizer    the GPU test executable under compute-sanitizer's memcheck,
 #                racecheck, initcheck and synccheck (SKIPPED without it)
 #
 # Under $OUT (else results/ beside this script) it writes at most these
 # files, each under 16 MiB: system.txt, tests.log, golden.log, bench.log,
-# bench.json, sanitizer.log and summary.txt, which it prints last (a line
+# bench.json, python.log, sanitizer.log and summary.txt, which it prints last (a line
 # per step: status, seconds, name; then the benchmark's rows at 2^26
 # elements and above). Exits nonzero when a step failed or timed out.
 
@@ -198,6 +203,33 @@ rm -f "$out/bench.json"
 step "exact-neuron bench --device=$bench_device --sizes=$bench_sizes" bench.log 180 \
     "$EXACT_NEURON_BIN" bench --device="$bench_device" --sizes="$bench_sizes" --json="$out/bench.json"
 
+# The Python package, where python3 has torch (and numpy, which the
+# package needs): installed from the bundled wheel into a venv that sees
+# the system's packages (torch), with pytest from the bundle if missing.
+: >"$out/python.log"
+if [ ! -d "$here/python/wheels" ]; then
+    record SKIPPED 0 "python" "no python/ in the bundle"
+elif ! python3 -c 'import torch, numpy' >/dev/null 2>&1; then
+    record SKIPPED 0 "python" "python3 cannot import torch and numpy here"
+else
+    venv=$scratch/venv
+    export PYTHONDONTWRITEBYTECODE=1
+    # shellcheck disable=SC2016 # $1 and $2 are the inner bash's arguments
+    step "python: install the wheel into a venv" python.log 120 bash -c '
+        python3 -m venv --system-site-packages "$1" &&
+            "$1/bin/python" -m pip install --no-index --find-links "$2" exact-neuron &&
+            { "$1/bin/python" -c "import pytest" 2>/dev/null ||
+                "$1/bin/python" -m pip install --no-index --find-links "$2" pytest; } &&
+            "$1/bin/python" -c "import exact_neuron, torch; print(exact_neuron.__file__, torch.__version__, exact_neuron.cuda_device_count(), \"CUDA device(s)\")"
+    ' _ "$venv" "$here/python/wheels"
+    if [ "$step_status" = ok ]; then
+        step "python: torch tests (golden on CUDA tensors, streams, zero-copy)" python.log 150 \
+            "$venv/bin/python" -m pytest -v -p no:cacheprovider "$here/python/tests/test_torch.py"
+        step "python: timing beside torch eager, 2^16 to 2^28 neurons" python.log 120 \
+            "$venv/bin/python" "$here/python/benchmarks/torch_step.py"
+    fi
+fi
+
 for test in "$tests_dir"/*; do
     [ "$test" != "$gpu_test" ] || continue
     step "tests/$(basename "$test")" tests.log 300 "$test"
@@ -265,6 +297,11 @@ done
             END { if (!rows) print "(none: no size of 2^26 or more was measured)" }' "$out/bench.json"
     else
         echo "bench: no bench.json (see bench.log)"
+    fi
+    if grep -q '^| 2^' "$out/python.log" 2>/dev/null; then
+        echo
+        echo "python timing beside torch eager (python.log):"
+        grep -E '^(# |\| neurons|\| 2\^2[68])' "$out/python.log"
     fi
     if [ "$failed" -ne 0 ]; then
         echo "$failed step(s) failed; logs in $out"

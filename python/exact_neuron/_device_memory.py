@@ -1,8 +1,8 @@
 """torch tensors that view a CUDA neuron's own buffers, without a copy.
 
 The buffers are exported through ``__cuda_array_interface__`` (version 3);
-torch keeps the exporting object, and through it the neuron, alive as long
-as the tensor lives. bfloat16, which that interface cannot name, goes
+torch keeps the exporting object, and through it the native neuron that
+owns the buffer, alive as long as the tensor lives. bfloat16, which that interface cannot name, goes
 through as int16 and is viewed back as bfloat16 (same bits, no copy).
 """
 

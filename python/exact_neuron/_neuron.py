@@ -268,8 +268,11 @@ class ExactNeuron:
         cached = self._views.get(key)
         if cached is not None and cached[0] == address:
             return cached[1]
+        # The tensor keeps the native neuron (the owner of the buffer) alive,
+        # not this object: this object caches the tensor, and a cycle through
+        # torch's C++ deleter is one Python's collector cannot see.
         tensor = device_tensor(
-            self, address, self.batchedshape, name, self._ordinal, self._stream()
+            self._native, address, self.batchedshape, name, self._ordinal, self._stream()
         )
         self._views[key] = (address, tensor)
         return tensor
