@@ -89,10 +89,12 @@ class ExactNeuron:
         step_time = _real("step_time", step_time)
         rest_v, thresh_v = _real("rest_v", rest_v), _real("thresh_v", thresh_v)
         self._ordinal = _cuda_ordinal(device)
+        self._torch_device = None
         if self._ordinal is not None:
             import torch
 
             self._torch = torch
+            self._torch_device = torch.device("cuda", self._ordinal)
         self._views = {}
         self._native = NativeNeuron(
             list(shape), step_time, rest_v, thresh_v, batch_size, self._ordinal, self._stream()
@@ -144,10 +146,13 @@ class ExactNeuron:
     @property
     def spike(self):
         """The spikes of the last step, bool, of ``batchedshape``."""
+        return self._spike(self._stream())
+
+    def _spike(self, stream):
         if self._ordinal is None:
             return self._native.spike_array().reshape(self.batchedshape)
-        address = self._native.spike_address(self._stream())
-        return self._device_view("spike", "bool", address)
+        address = self._native.spike_address(stream)
+        return self._device_view("spike", "bool", address, stream)
 
     @property
     def voltage(self):
@@ -166,16 +171,18 @@ class ExactNeuron:
         name = _dtypes.view_name(dtype)
         if self._ordinal is None:
             return self._host_view(self._native.voltage_array(name), name)
-        address = self._native.voltage_address(name, self._stream())
-        return self._device_view("voltage", name, address)
+        stream = self._stream()
+        address = self._native.voltage_address(name, stream)
+        return self._device_view("voltage", name, address, stream)
 
     def refrac_as(self, dtype):
         """The refractory time (+0.0 everywhere) in ``dtype``."""
         name = _dtypes.view_name(dtype)
         if self._ordinal is None:
             return self._host_view(self._native.refrac_array(name), name)
-        address = self._native.refrac_address(name, self._stream())
-        return self._device_view("refrac", name, address)
+        stream = self._stream()
+        address = self._native.refrac_address(name, stream)
+        return self._device_view("refrac", name, address, stream)
 
     def clear(self, **kwargs):
         """Resets every neuron to rest (no spikes)."""
@@ -201,13 +208,14 @@ class ExactNeuron:
                     f"{self.batchedshape}: {size} values, expected {len(self._native)}"
                 )
         is_override = override is not None
+        stream = self._stream()
         if kind == "array":
             self._native.forward_array(values, name, is_override)
         else:
             self._native.forward_address(
-                name, values.data_ptr(), values.numel(), is_override, self._stream()
+                name, values.data_ptr(), values.numel(), is_override, stream
             )
-        return self.spike
+        return self._spike(stream)
 
     __call__ = forward
 
@@ -232,8 +240,8 @@ class ExactNeuron:
             if name not in allowed:
                 raise TypeError(f"unsupported {what} dtype {values.dtype}")
             device = values.device
-            here = "cpu" if device.type == "cpu" else f"{device.type}:{device.index}"
-            if here != self.device:
+            if device != self._torch_device and not (self._ordinal is None and device.type == "cpu"):
+                here = "cpu" if device.type == "cpu" else f"{device.type}:{device.index}"
                 raise ValueError(f"{what} on {here} cannot be used by a neuron on {self.device}")
             values = values.detach()
             if not values.is_contiguous():
@@ -261,7 +269,7 @@ class ExactNeuron:
             flat = flat.view(_dtypes.numpy_view_dtype(name))
         return flat.reshape(self.batchedshape)
 
-    def _device_view(self, kind, name, address):
+    def _device_view(self, kind, name, address, stream):
         """A tensor viewing the buffer at ``address``, the same tensor as
         long as the buffer is the same."""
         key = (kind, name)
@@ -272,7 +280,7 @@ class ExactNeuron:
         # not this object: this object caches the tensor, and a cycle through
         # torch's C++ deleter is one Python's collector cannot see.
         tensor = device_tensor(
-            self._native, address, self.batchedshape, name, self._ordinal, self._stream()
+            self._native, address, self.batchedshape, name, self._ordinal, stream
         )
         self._views[key] = (address, tensor)
         return tensor
