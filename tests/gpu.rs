@@ -5,20 +5,18 @@
 //! Without a CUDA driver or device each test prints that it was skipped and
 //! passes; with `REQUIRE_GPU=1` it fails instead.
 
-mod common;
-
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use common::golden::{load_cases, replay, TestDevice};
-use common::random::{RandomValue, Rng};
-use common::skip::{note, skip};
-use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr};
+use cudarc::driver::{CudaContext, CudaSlice, CudaStream};
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::launch::GridLimits;
 use exact_neuron::{
     Cpu, Cuda, CudaNeuron, Element, ExactNeuron, KernelDevice, NeuronParams, OverrideValue,
     ThresholdInput, VoltageElement,
 };
+use exact_neuron_support::golden::{load_cases, replay, TestDevice};
+use exact_neuron_support::random::{RandomValue, Rng};
+use exact_neuron_support::skip::{note, skip};
 
 /// One GPU test at a time. Every test here works on the same CUDA context
 /// (device 0's primary context), and the graph-capture test captures a
@@ -41,21 +39,6 @@ fn gpu(test: &str) -> Option<(MutexGuard<'static, ()>, Arc<CudaStream>)> {
             skip(test, "REQUIRE_GPU", &why.to_string());
             None
         }
-    }
-}
-
-impl TestDevice for Cuda {
-    fn stage<T: Element, R>(
-        &self,
-        host: &[T],
-        f: impl FnOnce(&(dyn DevicePtr<T> + '_)) -> R,
-    ) -> Result<R, String> {
-        let staged = upload(self.stream(), host);
-        Ok(f(&staged))
-    }
-
-    fn fetch<T: Element>(&self, buffer: &CudaSlice<T>) -> Result<Vec<T>, String> {
-        download(self.stream(), buffer)
     }
 }
 

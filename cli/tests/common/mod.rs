@@ -31,12 +31,9 @@ pub fn errors_file() -> Option<PathBuf> {
 
 // Where the golden cases are, the skip rule and visible notes: the
 // library tests' own.
-#[path = "../../../tests/common/cases.rs"]
-mod cases;
-#[path = "../../../tests/common/skip.rs"]
-mod skip;
+use exact_neuron_support::cases;
 #[allow(unused_imports)] // each test binary uses a part
-pub use skip::{note, required, skip};
+pub use exact_neuron_support::skip::{note, required, skip};
 
 /// A fresh, empty scratch folder for one test.
 pub fn scratch(name: &str) -> PathBuf {

@@ -4,5 +4,6 @@
 
 pub mod cases;
 pub mod golden;
+pub mod ptx;
 pub mod random;
 pub mod skip;

@@ -13,11 +13,11 @@ use exact_neuron::half::{bf16, f16};
 use exact_neuron::{DType, Element, ExactNeuron, KernelDevice, NeuronParams, VoltageElement};
 use serde_json::Value;
 
-use super::cases::{cases_dir_in, errors_file_of};
+use crate::cases::{cases_dir_in, errors_file_of};
 
 /// The folder of golden cases to replay (see [`cases_dir_in`]).
 pub fn cases_dir() -> PathBuf {
-    cases_dir_in(Path::new(env!("CARGO_MANIFEST_DIR")))
+    cases_dir_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 /// Whether threshold inputs or override values drive the steps.
@@ -454,5 +454,19 @@ impl TestDevice for exact_neuron::Cpu {
 
     fn fetch<T: Element>(&self, buffer: &Vec<T>) -> Result<Vec<T>, String> {
         Ok(buffer.clone())
+    }
+}
+
+impl TestDevice for exact_neuron::Cuda {
+    fn stage<T: Element, R>(
+        &self,
+        host: &[T],
+        f: impl FnOnce(&Self::Slice<'_, T>) -> R,
+    ) -> Result<R, String> {
+        self.with_input(host, f).map_err(text)
+    }
+
+    fn fetch<T: Element>(&self, buffer: &Self::Buffer<T>) -> Result<Vec<T>, String> {
+        self.to_host(buffer).map_err(text)
     }
 }
