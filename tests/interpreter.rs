@@ -14,7 +14,7 @@ use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan};
 use exact_neuron::{
     Cpu, DType, Element, ExactNeuron, KernelDevice, OverrideValue, ThresholdInput, VoltageElement,
 };
-use exact_neuron_support::golden::{load_cases, replay, TestDevice};
+use exact_neuron_support::golden::{load_cases, replay};
 use exact_neuron_support::random::{RandomValue, Rng};
 use ptx::device::{poison_bits, Layout, PtxDevice};
 use ptx::exec::{launch, launch_plan, ExecOptions, LaunchStats};
@@ -577,7 +577,7 @@ fn the_neuron_runs_on_the_interpreter() {
     for step in 0..6 {
         let inputs = rng.values::<f32>(neuron.len());
         device
-            .stage(&inputs, |staged| neuron.forward(staged).map(|_| ()))
+            .with_input(&inputs, |staged| neuron.forward(staged).map(|_| ()))
             .expect("stage")
             .expect("forward");
         cpu.forward(&inputs[..]).expect("cpu forward");
@@ -587,7 +587,7 @@ fn the_neuron_runs_on_the_interpreter() {
             "step {step}"
         );
         let voltage = device
-            .fetch(neuron.voltage::<bf16>().expect("voltage"))
+            .to_host(neuron.voltage::<bf16>().expect("voltage"))
             .expect("fetch");
         assert_eq!(
             bytes(&voltage),
@@ -599,14 +599,14 @@ fn the_neuron_runs_on_the_interpreter() {
     let launches = device.stats().launches;
     let short = vec![1.0f32; neuron.len() - 1];
     let err = device
-        .stage(&short, |staged| neuron.forward(staged).map(|_| ()))
+        .with_input(&short, |staged| neuron.forward(staged).map(|_| ()))
         .expect("stage");
     assert!(err.is_err());
     assert_eq!(device.stats().launches, launches);
     neuron.clear().expect("clear");
     assert!(neuron.spikes_to_host().expect("spikes").iter().all(|s| !s));
     let refrac = device
-        .fetch(neuron.refrac::<f64>().expect("refrac"))
+        .to_host(neuron.refrac::<f64>().expect("refrac"))
         .expect("fetch");
     assert!(refrac.iter().all(|v| v.to_bits() == 0));
 }

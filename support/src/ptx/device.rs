@@ -32,8 +32,6 @@ use exact_neuron::{
     DType, Element, Error, KernelDevice, OverrideValue, Result, ThresholdInput, VoltageElement,
 };
 
-use crate::golden::TestDevice;
-
 use super::exec::{launch_plan, ExecOptions, LaunchStats};
 use super::ir::Module;
 use super::lexer::ParseError;
@@ -468,7 +466,14 @@ impl KernelDevice for PtxDevice {
         f: impl FnOnce(&PtxSlice<'_, T>) -> R,
     ) -> Result<R> {
         let staged = self.stage_input(host);
-        Ok(f(&staged.as_slice()))
+        let result = f(&staged.as_slice());
+        // The kernels only read their input (compared as bits: NaN != NaN).
+        let after = self.read(&staged).map_err(device_error)?;
+        assert!(
+            bytemuck::cast_slice::<T, u8>(&after) == bytemuck::cast_slice::<T, u8>(host),
+            "a kernel wrote into its input"
+        );
+        Ok(result)
     }
 
     fn threshold<T: ThresholdInput>(
@@ -508,28 +513,5 @@ impl KernelDevice for PtxDevice {
         let plan =
             LaunchPlan::voltage::<T>(out.len, out.addr, spikes.addr, rest, thresh, self.limits)?;
         self.run(&plan, out.addr, out.len, T::DTYPE)
-    }
-}
-
-// The golden replay (`crate::golden::replay`) on the interpreter.
-impl TestDevice for PtxDevice {
-    fn stage<T: Element, R>(
-        &self,
-        host: &[T],
-        f: impl FnOnce(&PtxSlice<'_, T>) -> R,
-    ) -> Result<R, String> {
-        let staged = self.stage_input(host);
-        let result = f(&staged.as_slice());
-        // The kernels only read their input (compared as bits: NaN != NaN).
-        if bytemuck::cast_slice::<T, u8>(&self.read(&staged)?)
-            != bytemuck::cast_slice::<T, u8>(host)
-        {
-            return Err("a kernel wrote into its input".into());
-        }
-        Ok(result)
-    }
-
-    fn fetch<T: Element>(&self, buffer: &PtxBuffer<T>) -> Result<Vec<T>, String> {
-        self.read(buffer)
     }
 }
