@@ -20,8 +20,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use cudarc::driver::sys::CUevent_flags;
-use cudarc::driver::{CudaSlice, CudaStream, DeviceRepr, ValidAsZeroBits};
+use exact_neuron::cudarc::driver::sys::CUevent_flags;
+use exact_neuron::cudarc::driver::{CudaSlice, CudaStream, DeviceRepr, ValidAsZeroBits};
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::{Cpu, Cuda, KernelDevice};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -310,7 +310,7 @@ impl CudaBench {
         n: usize,
         f: impl Fn(u64) -> T,
     ) -> Result<CudaSlice<T>, String> {
-        let text = |err: cudarc::driver::DriverError| err.to_string();
+        let text = |err: exact_neuron::cudarc::driver::DriverError| err.to_string();
         let mut buffer = self.stream.alloc_zeros::<T>(n).map_err(text)?;
         let tile = self
             .stream
@@ -333,7 +333,7 @@ impl CudaBench {
 
     /// Times `k` calls of `f` with CUDA events on the stream.
     fn run(&self, k: u64, mut f: impl FnMut() -> Result<(), String>) -> Result<f64, String> {
-        let text = |err: cudarc::driver::DriverError| err.to_string();
+        let text = |err: exact_neuron::cudarc::driver::DriverError| err.to_string();
         let flags = Some(CUevent_flags::CU_EVENT_DEFAULT);
         let start = self.stream.record_event(flags).map_err(text)?;
         for _ in 0..k {
