@@ -5,7 +5,7 @@ use std::hint::black_box;
 
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::{Kernel, Op};
-use exact_neuron::{DType, OverrideValue, ThresholdInput, VoltageElement};
+use exact_neuron::{DType, VoltageElement};
 
 use super::backend::BenchDevice;
 use super::data::{mix, Sample};
@@ -61,16 +61,16 @@ impl Case {
     /// Times the entry on `n` elements of `device`.
     pub fn time<D: BenchDevice>(self, device: &D, n: usize, reps: u32) -> Result<Timing, String> {
         match (self.op(), self.dtype) {
-            (Op::Threshold, DType::F16) => threshold::<D, f16>(device, n, reps),
-            (Op::Threshold, DType::BF16) => threshold::<D, bf16>(device, n, reps),
-            (Op::Threshold, DType::F32) => threshold::<D, f32>(device, n, reps),
-            (Op::Threshold, DType::F64) => threshold::<D, f64>(device, n, reps),
-            (Op::Override, DType::Bool) => overrides::<D, bool>(device, n, reps),
-            (Op::Override, DType::U8) => overrides::<D, u8>(device, n, reps),
-            (Op::Override, DType::F16) => overrides::<D, f16>(device, n, reps),
-            (Op::Override, DType::BF16) => overrides::<D, bf16>(device, n, reps),
-            (Op::Override, DType::F32) => overrides::<D, f32>(device, n, reps),
-            (Op::Override, DType::F64) => overrides::<D, f64>(device, n, reps),
+            (Op::Threshold, DType::F16) => into_spikes::<D, f16>(device, n, reps, D::threshold),
+            (Op::Threshold, DType::BF16) => into_spikes::<D, bf16>(device, n, reps, D::threshold),
+            (Op::Threshold, DType::F32) => into_spikes::<D, f32>(device, n, reps, D::threshold),
+            (Op::Threshold, DType::F64) => into_spikes::<D, f64>(device, n, reps, D::threshold),
+            (Op::Override, DType::Bool) => into_spikes::<D, bool>(device, n, reps, D::overrides),
+            (Op::Override, DType::U8) => into_spikes::<D, u8>(device, n, reps, D::overrides),
+            (Op::Override, DType::F16) => into_spikes::<D, f16>(device, n, reps, D::overrides),
+            (Op::Override, DType::BF16) => into_spikes::<D, bf16>(device, n, reps, D::overrides),
+            (Op::Override, DType::F32) => into_spikes::<D, f32>(device, n, reps, D::overrides),
+            (Op::Override, DType::F64) => into_spikes::<D, f64>(device, n, reps, D::overrides),
             (Op::Voltage, DType::F16) => voltage::<D, f16>(device, n, reps),
             (Op::Voltage, DType::BF16) => voltage::<D, bf16>(device, n, reps),
             (Op::Voltage, DType::F32) => voltage::<D, f32>(device, n, reps),
@@ -108,26 +108,6 @@ fn into_spikes<D: BenchDevice, T: Sample>(
     let mut spikes = device.filled(n, |_| 0u8)?;
     time_calls(device, reps, || {
         call(device, black_box(D::input(&x)), black_box(&mut spikes))
-    })
-}
-
-fn threshold<D: BenchDevice, T: ThresholdInput + Sample>(
-    device: &D,
-    n: usize,
-    reps: u32,
-) -> Result<Timing, String> {
-    into_spikes::<D, T>(device, n, reps, |device, x, spikes| {
-        device.threshold::<T>(x, spikes)
-    })
-}
-
-fn overrides<D: BenchDevice, T: OverrideValue + Sample>(
-    device: &D,
-    n: usize,
-    reps: u32,
-) -> Result<Timing, String> {
-    into_spikes::<D, T>(device, n, reps, |device, x, spikes| {
-        device.overrides::<T>(x, spikes)
     })
 }
 
