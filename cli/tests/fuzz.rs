@@ -16,8 +16,8 @@
 //! The seed is fresh on each run and printed; `EXACT_NEURON_FUZZ_SEED=N`
 //! replays a run, and each failure names its seed and case.
 
-mod common;
-mod support;
+use exact_neuron_support::binary as common;
+use exact_neuron_support::hostile as support;
 
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -220,6 +220,14 @@ pub fn load_case(dir: &Path) -> Case {
 
 /// Every case folder (a folder holding `case.json`), sorted by name.
 pub fn load_cases() -> Vec<Case> {
+    case_folders()
+        .iter()
+        .map(|folder| load_case(folder))
+        .collect()
+}
+
+/// Every case folder (a folder holding `case.json`), sorted by name.
+pub fn case_folders() -> Vec<PathBuf> {
     let dir = cases_dir();
     let mut folders: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("golden cases at {}: {err}", dir.display()))
@@ -227,7 +235,7 @@ pub fn load_cases() -> Vec<Case> {
         .filter(|path| path.join("case.json").is_file())
         .collect();
     folders.sort();
-    folders.iter().map(|folder| load_case(folder)).collect()
+    folders
 }
 
 /// The invalid parameter sets of `errors.json`, if the case set has one.
