@@ -69,6 +69,22 @@ impl NeuronParams {
             voltage_parameter("thresh_v", self.thresh_v)?,
         ))
     }
+
+    /// Whether `rest_v` and `thresh_v` convert to the voltage type `dtype`
+    /// chosen at run time, as [`voltages`](Self::voltages) does for a type
+    /// known at compile time; `bool` and `u8` give [`Error::NoKernel`].
+    pub fn check_voltages(&self, dtype: DType) -> Result<()> {
+        match dtype {
+            DType::F16 => self.voltages::<half::f16>().map(drop),
+            DType::BF16 => self.voltages::<half::bf16>().map(drop),
+            DType::F32 => self.voltages::<f32>().map(drop),
+            DType::F64 => self.voltages::<f64>().map(drop),
+            DType::Bool | DType::U8 => Err(Error::NoKernel {
+                op: "voltage",
+                dtype,
+            }),
+        }
+    }
 }
 
 /// A voltage parameter in `T`, rounded as the port defines it: f64

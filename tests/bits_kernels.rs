@@ -7,7 +7,7 @@
 //! the kernels (a partial mask, a collective in a divergent branch, a block
 //! that is not whole warps) must trap.
 
-mod ptx;
+use exact_neuron_support::ptx;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -2,14 +2,12 @@
 //! `voltage_dyn`, `refrac_dyn`) against the typed one, on fresh random data
 //! rich in special values; and its refusals, which change nothing.
 
-mod common;
-
-use common::random::{RandomValue, Rng};
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::{
     CpuNeuron, DType, Element, Error, HostSlice, HostValues, NeuronParams, OverrideValue,
     ThresholdInput,
 };
+use exact_neuron_support::random::{RandomValue, Rng};
 
 fn params() -> NeuronParams {
     NeuronParams::new([5, 7], 1.0, -60.25, -50.125).with_batch_size(3)

@@ -2,11 +2,9 @@
 //! the library API on the CPU backend. `EXACT_NEURON_GOLDEN` names another
 //! set.
 
-mod common;
-
-use common::golden::{load_cases, load_errors, replay};
-use common::skip::note;
 use exact_neuron::{CpuNeuron, Error};
+use exact_neuron_support::golden::{load_cases, load_errors, replay};
+use exact_neuron_support::skip::note;
 
 #[test]
 fn every_golden_case_replays_bit_for_bit_on_the_cpu() {
@@ -14,7 +12,7 @@ fn every_golden_case_replays_bit_for_bit_on_the_cpu() {
     assert!(
         !cases.is_empty(),
         "no golden cases in {}",
-        common::golden::cases_dir().display()
+        exact_neuron_support::golden::cases_dir().display()
     );
     let failures: Vec<String> = cases
         .iter()
@@ -32,7 +30,7 @@ fn every_golden_case_replays_bit_for_bit_on_the_cpu() {
 
 #[test]
 fn the_repository_set_has_forty_cases_and_errors_json() {
-    if common::cases::golden_overridden() {
+    if exact_neuron_support::cases::golden_overridden() {
         note("SKIPPED the_repository_set_has_forty_cases_and_errors_json: EXACT_NEURON_GOLDEN names another set");
         return;
     }
@@ -40,7 +38,7 @@ fn the_repository_set_has_forty_cases_and_errors_json() {
     assert!(
         load_errors().is_some_and(|errors| !errors.is_empty()),
         "no errors.json beside {}",
-        common::golden::cases_dir().display()
+        exact_neuron_support::golden::cases_dir().display()
     );
 }
 
@@ -49,9 +47,9 @@ fn every_golden_error_gives_inferno_s_message() {
     let Some(errors) = load_errors() else {
         // The repository's set has one; only another set may lack it.
         assert!(
-            common::cases::golden_overridden(),
+            exact_neuron_support::cases::golden_overridden(),
             "no errors.json beside {}",
-            common::golden::cases_dir().display()
+            exact_neuron_support::golden::cases_dir().display()
         );
         note("SKIPPED every_golden_error_gives_inferno_s_message: the case set has no errors.json");
         return;

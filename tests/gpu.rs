@@ -5,20 +5,18 @@
 //! Without a CUDA driver or device each test prints that it was skipped and
 //! passes; with `REQUIRE_GPU=1` it fails instead.
 
-mod common;
-
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use common::golden::{load_cases, replay, TestDevice};
-use common::random::{RandomValue, Rng};
-use common::skip::{note, skip};
-use cudarc::driver::{CudaContext, CudaSlice, CudaStream, DevicePtr};
+use cudarc::driver::{CudaContext, CudaSlice, CudaStream};
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::launch::GridLimits;
 use exact_neuron::{
     Cpu, Cuda, CudaNeuron, Element, ExactNeuron, KernelDevice, NeuronParams, OverrideValue,
     ThresholdInput, VoltageElement,
 };
+use exact_neuron_support::golden::{load_cases, replay};
+use exact_neuron_support::random::{RandomValue, Rng};
+use exact_neuron_support::skip::{note, skip};
 
 /// One GPU test at a time. Every test here works on the same CUDA context
 /// (device 0's primary context), and the graph-capture test captures a
@@ -41,21 +39,6 @@ fn gpu(test: &str) -> Option<(MutexGuard<'static, ()>, Arc<CudaStream>)> {
             skip(test, "REQUIRE_GPU", &why.to_string());
             None
         }
-    }
-}
-
-impl TestDevice for Cuda {
-    fn stage<T: Element, R>(
-        &self,
-        host: &[T],
-        f: impl FnOnce(&(dyn DevicePtr<T> + '_)) -> R,
-    ) -> Result<R, String> {
-        let staged = upload(self.stream(), host);
-        Ok(f(&staged))
-    }
-
-    fn fetch<T: Element>(&self, buffer: &CudaSlice<T>) -> Result<Vec<T>, String> {
-        download(self.stream(), buffer)
     }
 }
 
@@ -259,26 +242,26 @@ fn the_neuron_state_machine_matches_the_cpu() {
             "{step}: spikes"
         );
         let (g, c) = (
-            cuda.fetch(gpu.voltage::<f32>().unwrap()).unwrap(),
+            cuda.to_host(gpu.voltage::<f32>().unwrap()).unwrap(),
             cpu.voltage::<f32>().unwrap().clone(),
         );
         assert_eq!(g, c, "{step}: f32 voltage");
         let (g, c) = (
-            cuda.fetch(gpu.voltage::<f64>().unwrap()).unwrap(),
+            cuda.to_host(gpu.voltage::<f64>().unwrap()).unwrap(),
             cpu.voltage::<f64>().unwrap().clone(),
         );
         assert_eq!(g, c, "{step}: f64 voltage");
         let (g, c) = (
-            cuda.fetch(gpu.voltage::<f16>().unwrap()).unwrap(),
+            cuda.to_host(gpu.voltage::<f16>().unwrap()).unwrap(),
             cpu.voltage::<f16>().unwrap().clone(),
         );
         assert_eq!(g, c, "{step}: f16 voltage");
         let (g, c) = (
-            cuda.fetch(gpu.voltage::<bf16>().unwrap()).unwrap(),
+            cuda.to_host(gpu.voltage::<bf16>().unwrap()).unwrap(),
             cpu.voltage::<bf16>().unwrap().clone(),
         );
         assert_eq!(g, c, "{step}: bf16 voltage");
-        let refrac = cuda.fetch(gpu.refrac::<f32>().unwrap()).unwrap();
+        let refrac = cuda.to_host(gpu.refrac::<f32>().unwrap()).unwrap();
         assert!(refrac.iter().all(|v| v.to_bits() == 0), "{step}: refrac");
         assert_eq!(refrac.len(), cpu.len());
     }
@@ -286,14 +269,14 @@ fn the_neuron_state_machine_matches_the_cpu() {
     compare("new", &mut gpu, &mut cpu, &cuda);
     for round in 0..3 {
         let inputs: Vec<f32> = rng.values(cpu.len());
-        cuda.stage(&inputs, |staged| gpu.forward::<f32>(staged).map(|_| ()))
+        cuda.with_input(&inputs, |staged| gpu.forward::<f32>(staged).map(|_| ()))
             .unwrap()
             .unwrap();
         cpu.forward::<f32>(&inputs).unwrap();
         compare(&format!("forward {round}"), &mut gpu, &mut cpu, &cuda);
 
         let values: Vec<f16> = rng.values(cpu.len());
-        cuda.stage(&values, |staged| {
+        cuda.with_input(&values, |staged| {
             gpu.forward_override::<f16>(staged).map(|_| ())
         })
         .unwrap()
@@ -316,7 +299,7 @@ fn the_neuron_state_machine_matches_the_cpu() {
     assert_eq!(gpu.len(), 9 * 111);
     compare("batch size", &mut gpu, &mut cpu, &cuda);
     let inputs: Vec<bf16> = rng.values(cpu.len());
-    cuda.stage(&inputs, |staged| gpu.forward::<bf16>(staged).map(|_| ()))
+    cuda.with_input(&inputs, |staged| gpu.forward::<bf16>(staged).map(|_| ()))
         .unwrap()
         .unwrap();
     cpu.forward::<bf16>(&inputs).unwrap();

@@ -6,41 +6,20 @@
 //! `ExactNeuron<PtxDevice>`; then deliberately broken kernels, which must
 //! fail, so that we know the harness can.
 
-mod common;
-mod ptx;
+use exact_neuron_support::ptx;
 
-use common::golden::{load_cases, replay, TestDevice};
-use common::random::{RandomValue, Rng};
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::{Kernel, Op};
 use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan};
 use exact_neuron::{
     Cpu, DType, Element, ExactNeuron, KernelDevice, OverrideValue, ThresholdInput, VoltageElement,
 };
-use ptx::device::{poison_bits, Layout, PtxDevice, PtxSlice};
+use exact_neuron_support::golden::{load_cases, replay};
+use exact_neuron_support::random::{RandomValue, Rng};
+use ptx::device::{poison_bits, Layout, PtxDevice};
 use ptx::exec::{launch, launch_plan, ExecOptions, LaunchStats};
 use ptx::memory::Memory;
 use ptx::parser::parse_module;
-
-impl TestDevice for PtxDevice {
-    fn stage<T: Element, R>(
-        &self,
-        host: &[T],
-        f: impl FnOnce(&PtxSlice<'_, T>) -> R,
-    ) -> Result<R, String> {
-        let staged = self.stage_input(host);
-        let result = f(&staged.as_slice());
-        // The kernels only read their input (compared as bits: NaN != NaN).
-        if bytes(&self.read(&staged)?) != bytes(host) {
-            return Err("a kernel wrote into its input".into());
-        }
-        Ok(result)
-    }
-
-    fn fetch<T: Element>(&self, buffer: &ptx::device::PtxBuffer<T>) -> Result<Vec<T>, String> {
-        self.read(buffer)
-    }
-}
 
 fn bytes<T: Element>(values: &[T]) -> &[u8] {
     bytemuck::cast_slice(values)
@@ -374,7 +353,7 @@ fn the_embedded_modules_are_the_kernel_files_and_parse_whole() {
         // then only the embedded text is there to check.
         match std::fs::read_to_string(&path) {
             Ok(file) => assert_eq!(file, op.ptx(), "{path} differs from the embedded text"),
-            Err(_) => common::skip::note(&format!(
+            Err(_) => exact_neuron_support::skip::note(&format!(
                 "{path} is not here: checking the embedded text alone"
             )),
         }
@@ -548,7 +527,7 @@ fn golden_cases_replay_bit_for_bit_through_the_interpreter() {
     assert!(
         !cases.is_empty(),
         "no golden cases in {}",
-        common::golden::cases_dir().display()
+        exact_neuron_support::golden::cases_dir().display()
     );
     let devices = [
         ("aligned, 2-SM grid", PtxDevice::new()),
@@ -598,7 +577,7 @@ fn the_neuron_runs_on_the_interpreter() {
     for step in 0..6 {
         let inputs = rng.values::<f32>(neuron.len());
         device
-            .stage(&inputs, |staged| neuron.forward(staged).map(|_| ()))
+            .with_input(&inputs, |staged| neuron.forward(staged).map(|_| ()))
             .expect("stage")
             .expect("forward");
         cpu.forward(&inputs[..]).expect("cpu forward");
@@ -608,7 +587,7 @@ fn the_neuron_runs_on_the_interpreter() {
             "step {step}"
         );
         let voltage = device
-            .fetch(neuron.voltage::<bf16>().expect("voltage"))
+            .to_host(neuron.voltage::<bf16>().expect("voltage"))
             .expect("fetch");
         assert_eq!(
             bytes(&voltage),
@@ -620,14 +599,14 @@ fn the_neuron_runs_on_the_interpreter() {
     let launches = device.stats().launches;
     let short = vec![1.0f32; neuron.len() - 1];
     let err = device
-        .stage(&short, |staged| neuron.forward(staged).map(|_| ()))
+        .with_input(&short, |staged| neuron.forward(staged).map(|_| ()))
         .expect("stage");
     assert!(err.is_err());
     assert_eq!(device.stats().launches, launches);
     neuron.clear().expect("clear");
     assert!(neuron.spikes_to_host().expect("spikes").iter().all(|s| !s));
     let refrac = device
-        .fetch(neuron.refrac::<f64>().expect("refrac"))
+        .to_host(neuron.refrac::<f64>().expect("refrac"))
         .expect("fetch");
     assert!(refrac.iter().all(|v| v.to_bits() == 0));
 }

@@ -11,13 +11,11 @@
 //! address space (so they must be refused before anything is allocated):
 //! a size in between could be allocated and zero-filled for real.
 
-mod common;
-
 use std::cell::Cell;
 
-use common::skip::note;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::{CpuNeuron, Error, NeuronParams};
+use exact_neuron_support::skip::note;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
 

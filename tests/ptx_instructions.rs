@@ -2,7 +2,7 @@
 //! the subset on hand-picked values, the traps, and the rejection of
 //! everything outside the subset. Each test runs a tiny kernel.
 
-mod ptx;
+use exact_neuron_support::ptx;
 
 use exact_neuron::launch::ArgValue;
 use ptx::exec::{launch, ExecOptions, LaunchError, TrapKind};

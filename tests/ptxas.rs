@@ -7,14 +7,12 @@
 //! it was skipped; with `REQUIRE_PTXAS=1` it fails instead. `.ci/run`
 //! fetches both from the package index (SPEC section 2).
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::skip::{note, skip};
 use exact_neuron::kernel::{Kernel, Op};
+use exact_neuron_support::skip::{note, skip};
 
 /// A ptxas binary and the CUDA release it reports.
 fn find_ptxas(var: &str, release: &str) -> Option<PathBuf> {

@@ -3,12 +3,10 @@
 //! `tests/golden/` and `docs/SPEC.md`), nor to the absolute path of a
 //! machine it was written on.
 
-mod common;
-
 use std::path::Path;
 use std::process::Command;
 
-use common::skip::note;
+use exact_neuron_support::skip::note;
 
 /// What a tracked file must not contain. Built at run time so that this
 /// file does not match itself.

@@ -4,16 +4,14 @@
 //! reference (plain float comparisons) on an edge-case table and on fresh
 //! random data rich in special values.
 
-mod common;
-
 use std::cell::Cell;
 
-use common::random::{RandomValue, Rng};
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::{
     Cpu, CpuNeuron, Element, Error, ExactNeuron, KernelDevice, NeuronParams, OverrideValue,
     ThresholdInput, VoltageElement,
 };
+use exact_neuron_support::random::{RandomValue, Rng};
 
 fn params() -> NeuronParams {
     NeuronParams::new([2, 3], 1.0, -60.0, -50.0).with_batch_size(2)

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use cudarc::driver::CudaStream;
-use exact_neuron::cuda;
+use exact_neuron::cudarc::driver::CudaStream;
+use exact_neuron::{cuda, AnyNeuron, NeuronParams};
 
 use crate::cli::DeviceChoice;
 use crate::console;
@@ -21,6 +21,14 @@ impl Backend {
         match self {
             Backend::Cpu => "cpu",
             Backend::Cuda(_) => "cuda",
+        }
+    }
+
+    /// A neuron with `params` on this backend.
+    pub fn neuron(&self, params: &NeuronParams) -> exact_neuron::Result<AnyNeuron> {
+        match self {
+            Backend::Cpu => AnyNeuron::cpu(params),
+            Backend::Cuda(stream) => AnyNeuron::cuda(stream.clone(), params),
         }
     }
 

@@ -1,51 +1,8 @@
-//! `exact-neuron`: the command-line tool of the exact-neuron crate.
-//!
-//! - `run` replays a sequence of steps from `.npy` files through an
-//!   `ExactNeuron` and writes the spikes and voltages (SPEC section 3).
-//! - `bench` times each kernel against a plain copy of the same traffic.
-//!
-//! Exit status: 0 on success; 2 for a bad argument or file, an output that
-//! cannot be written, or a device that is not there (one line on stderr,
-//! nothing written); 1 for a failure while running or writing (a driver
-//! error, a full disk). When the reader of stdout has gone (a closed pipe),
-//! the command stops quietly with 0.
-
-mod bench;
-mod cli;
-mod console;
-mod convert;
-mod device;
-mod error;
-mod golden;
-mod npy;
-mod output;
-mod run;
+//! The `exact-neuron` binary: the tool itself is the `exact_neuron_cli`
+//! library (`lib.rs`).
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use cli::{Cli, Command};
-use error::CliError;
-
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => return cli::report_clap_error(&err),
-    };
-    let result = match cli.command {
-        Command::Run(args) => run::run(&args),
-        Command::Bench(args) => bench::bench(&args),
-        Command::Compare(args) => golden::compare_command(&args),
-        Command::Golden(args) => golden::golden_command(&args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(CliError { status, message }) => {
-            if !message.is_empty() {
-                console::note(message);
-            }
-            ExitCode::from(status)
-        }
-    }
+    exact_neuron_cli::main()
 }

@@ -8,17 +8,14 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
 
-use cudarc::driver::{CudaStream, CudaView};
-use exact_neuron::half::{bf16, f16};
-use exact_neuron::{CpuNeuron, CudaNeuron, DType, Element, NeuronParams, VoltageElement};
+use exact_neuron::{DType, HostSlice, HostValues, NeuronParams};
 
 use crate::cli::RunArgs;
 use crate::convert::{f64_to_bf16, f64_to_f16};
 use crate::device::{self, Backend};
 use crate::error::{CliError, CliResult};
-use crate::npy::{self, Data, Kind, ShapeText};
+use crate::npy::{self, ShapeText};
 use crate::output::Outputs;
 
 /// Whether inputs or override values drive the steps.
@@ -28,20 +25,11 @@ enum Mode {
     Override,
 }
 
-/// All steps' values, in the type they are run in.
-enum Values {
-    Bool(Vec<bool>),
-    U8(Vec<u8>),
-    F16(Vec<f16>),
-    BF16(Vec<bf16>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
 /// What `run` replays.
 struct Job {
     mode: Mode,
-    values: Values,
+    /// All steps' values, in the type they are run in.
+    values: HostValues,
     steps: usize,
 }
 
@@ -61,37 +49,14 @@ pub fn run(args: &RunArgs) -> CliResult {
     let backend = device::choose(args.device)?;
     let mut shape = vec![job.steps as u64];
     shape.extend(params_batched_shape(&params));
-    match voltage_dtype {
-        DType::F32 => finish::<f32, f32>(&backend, &params, &job, &shape, &mut outputs, |v| v),
-        DType::F64 => finish::<f64, f64>(&backend, &params, &job, &shape, &mut outputs, |v| v),
-        DType::F16 => finish::<f16, f16>(&backend, &params, &job, &shape, &mut outputs, |v| v),
-        DType::BF16 => {
-            finish::<bf16, f32>(&backend, &params, &job, &shape, &mut outputs, f32::from)
-        }
-        other => return Err(CliError::bad(format!("no voltage view in {other}"))),
-    }?;
-    outputs.commit()?;
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Runs the steps with voltages in `V` and writes both outputs, the
-/// voltage as `W` (`widen` converts: bf16 has no `.npy` type).
-fn finish<V: VoltageElement, W: npy::Element>(
-    backend: &Backend,
-    params: &NeuronParams,
-    job: &Job,
-    shape: &[u64],
-    outputs: &mut Outputs,
-    widen: impl Fn(V) -> W,
-) -> Result<(), CliError> {
-    let (spikes, voltage) = simulate::<V>(backend, params, job)
+    let (spikes, voltage) = simulate(&backend, &params, &job, voltage_dtype)
         .map_err(|err| CliError::failed(format!("{} backend: {err}", backend.name())))?;
     outputs.write(0, |out| {
-        npy::write(out, shape, spikes.into_iter().map(|byte| byte != 0))
+        npy::write(out, &shape, spikes.into_iter().map(|byte| byte != 0))
     })?;
-    outputs.write(1, |out| {
-        npy::write(out, shape, voltage.into_iter().map(widen))
-    })
+    outputs.write(1, |out| npy::write_values(out, &shape, &voltage))?;
+    outputs.commit()?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn params_batched_shape(params: &NeuronParams) -> Vec<u64> {
@@ -130,17 +95,9 @@ fn params(args: &RunArgs) -> Result<NeuronParams, CliError> {
 /// A voltage parameter that does not fit the voltage type is an error of
 /// the arguments, found before any work.
 fn check_voltage_parameters(dtype: DType, params: &NeuronParams) -> Result<(), CliError> {
-    fn check<T: VoltageElement>(params: &NeuronParams) -> exact_neuron::Result<()> {
-        params.voltages::<T>().map(|_| ())
-    }
-    match dtype {
-        DType::F32 => check::<f32>(params),
-        DType::F64 => check::<f64>(params),
-        DType::F16 => check::<f16>(params),
-        DType::BF16 => check::<bf16>(params),
-        _ => Ok(()),
-    }
-    .map_err(|err| CliError::bad(err.to_string()))
+    params
+        .check_voltages(dtype)
+        .map_err(|err| CliError::bad(err.to_string()))
 }
 
 fn check_out_dir(out: &Path) -> Result<(), CliError> {
@@ -177,7 +134,7 @@ fn load_job(args: &RunArgs, params: &NeuronParams, n: usize) -> Result<Job, CliE
     let kind = reader.header.kind;
     let steps = match mode {
         Mode::Threshold => {
-            if !matches!(kind, Some(Kind::F16 | Kind::F32 | Kind::F64)) {
+            if !matches!(kind, Some(DType::F16 | DType::F32 | DType::F64)) {
                 return Err(CliError::bad(format!(
                     "{shown}: dtype '{}' is not a float type; --inputs takes float16, float32 or float64",
                     reader.header.descr
@@ -235,17 +192,8 @@ fn load_job(args: &RunArgs, params: &NeuronParams, n: usize) -> Result<Job, CliE
         usize::try_from(steps).map_err(|_| CliError::bad(format!("{shown}: too many steps")))?;
     let data = reader.read_array()?;
     let values = match mode {
-        Mode::Override => match data {
-            Data::Bool(v) => Values::Bool(v),
-            Data::U8(v) => Values::U8(v),
-            Data::F16(v) => Values::F16(v),
-            Data::F32(v) => Values::F32(v),
-            Data::F64(v) => Values::F64(v),
-        },
-        Mode::Threshold => {
-            let target = args.input_dtype.map(|dtype| dtype.dtype());
-            convert_inputs(data, target)
-        }
+        Mode::Override => data,
+        Mode::Threshold => convert_inputs(data, args.input_dtype.map(|dtype| dtype.dtype())),
     };
     Ok(Job {
         mode,
@@ -255,155 +203,103 @@ fn load_job(args: &RunArgs, params: &NeuronParams, n: usize) -> Result<Job, CliE
 }
 
 /// Float file data in `target` (default: the file's own type), rounded to
-/// nearest even where it narrows.
-fn convert_inputs(data: Data, target: Option<DType>) -> Values {
-    match (data, target) {
-        (Data::F32(v), None | Some(DType::F32)) => Values::F32(v),
-        (Data::F64(v), None | Some(DType::F64)) => Values::F64(v),
-        (Data::F16(v), None | Some(DType::F16)) => Values::F16(v),
-        (Data::F32(v), Some(DType::F64)) => Values::F64(v.into_iter().map(f64::from).collect()),
-        (Data::F32(v), Some(DType::F16)) => Values::F16(v.into_iter().map(f16::from_f32).collect()),
-        (Data::F32(v), Some(DType::BF16)) => {
-            Values::BF16(v.into_iter().map(bf16::from_f32).collect())
+/// nearest even where it narrows: every float widens to f64 exactly, and
+/// the one rounding from there is correct (see `convert.rs`).
+fn convert_inputs(data: HostValues, target: Option<DType>) -> HostValues {
+    let Some(target) = target.filter(|&target| target != data.dtype()) else {
+        return data;
+    };
+    let converted = {
+        let wide: Box<dyn Iterator<Item = f64> + '_> = match &data {
+            HostValues::F16(v) => Box::new(v.iter().map(|x| x.to_f64())),
+            HostValues::BF16(v) => Box::new(v.iter().map(|x| x.to_f64())),
+            HostValues::F32(v) => Box::new(v.iter().map(|&x| f64::from(x))),
+            HostValues::F64(v) => Box::new(v.iter().copied()),
+            // load_job lets only float files through
+            HostValues::Bool(_) | HostValues::U8(_) => Box::new(std::iter::empty()),
+        };
+        match target {
+            DType::F16 => Some(HostValues::F16(wide.map(f64_to_f16).collect())),
+            DType::BF16 => Some(HostValues::BF16(wide.map(f64_to_bf16).collect())),
+            DType::F32 => Some(HostValues::F32(wide.map(|x| x as f32).collect())),
+            DType::F64 => Some(HostValues::F64(wide.collect())),
+            // --input-dtype names float types only
+            DType::Bool | DType::U8 => None,
         }
-        (Data::F64(v), Some(DType::F32)) => Values::F32(v.into_iter().map(|x| x as f32).collect()),
-        (Data::F64(v), Some(DType::F16)) => Values::F16(v.into_iter().map(f64_to_f16).collect()),
-        (Data::F64(v), Some(DType::BF16)) => Values::BF16(v.into_iter().map(f64_to_bf16).collect()),
-        (Data::F16(v), Some(DType::F32)) => Values::F32(v.into_iter().map(f32::from).collect()),
-        (Data::F16(v), Some(DType::F64)) => Values::F64(v.into_iter().map(f64::from).collect()),
-        (Data::F16(v), Some(DType::BF16)) => Values::BF16(
-            v.into_iter()
-                .map(|x| bf16::from_f32(f32::from(x)))
-                .collect(),
-        ),
-        // load_job lets only float files and float targets through
-        (Data::Bool(v), _) => Values::Bool(v),
-        (Data::U8(v), _) => Values::U8(v),
-        (Data::F32(v), Some(_)) => Values::F32(v),
-        (Data::F64(v), Some(_)) => Values::F64(v),
-        (Data::F16(v), Some(_)) => Values::F16(v),
+    };
+    match data {
+        HostValues::Bool(_) | HostValues::U8(_) => data,
+        _ => converted.unwrap_or(data),
     }
 }
 
 /// Runs every step on `backend`; returns the spikes (one byte per element)
-/// and the voltage after each step, in `V`.
-fn simulate<V: VoltageElement>(
+/// and the voltage in `voltage_dtype` after each step.
+fn simulate(
     backend: &Backend,
     params: &NeuronParams,
     job: &Job,
-) -> exact_neuron::Result<(Vec<u8>, Vec<V>)> {
+    voltage_dtype: DType,
+) -> exact_neuron::Result<(Vec<u8>, HostValues)> {
     if job.steps == 0 {
         // Nothing to simulate: no neuron (whose state is as large as the
         // shape) is made, and nothing is allocated.
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), HostValues::zeroed(voltage_dtype, 0)?));
     }
-    macro_rules! go {
-        ($values:expr, $t:ty, $method:ident) => {
-            match backend {
-                Backend::Cpu => on_cpu::<$t, V>(params, $values, job.steps, |neuron, x| {
-                    neuron.$method::<$t>(x).map(|_| ())
-                }),
-                Backend::Cuda(stream) => {
-                    on_cuda::<$t, V>(stream, params, $values, job.steps, |neuron, x| {
-                        neuron.$method::<$t>(x).map(|_| ())
-                    })
-                }
-            }
-        };
-    }
-    match (job.mode, &job.values) {
-        (Mode::Threshold, Values::F32(v)) => go!(v, f32, forward),
-        (Mode::Threshold, Values::F64(v)) => go!(v, f64, forward),
-        (Mode::Threshold, Values::F16(v)) => go!(v, f16, forward),
-        (Mode::Threshold, Values::BF16(v)) => go!(v, bf16, forward),
-        (Mode::Override, Values::Bool(v)) => go!(v, bool, forward_override),
-        (Mode::Override, Values::U8(v)) => go!(v, u8, forward_override),
-        (Mode::Override, Values::F32(v)) => go!(v, f32, forward_override),
-        (Mode::Override, Values::F64(v)) => go!(v, f64, forward_override),
-        (Mode::Override, Values::F16(v)) => go!(v, f16, forward_override),
-        (Mode::Override, Values::BF16(v)) => go!(v, bf16, forward_override),
-        (Mode::Threshold, Values::Bool(_) | Values::U8(_)) => Err(
-            exact_neuron::Error::InvalidArgument("threshold inputs must be floats".into()),
-        ),
-    }
-}
-
-fn on_cpu<T: Element, V: VoltageElement>(
-    params: &NeuronParams,
-    values: &[T],
-    steps: usize,
-    step: impl Fn(&mut CpuNeuron, &[T]) -> exact_neuron::Result<()>,
-) -> exact_neuron::Result<(Vec<u8>, Vec<V>)> {
-    let mut neuron = CpuNeuron::cpu(params)?;
+    let mut neuron = backend.neuron(params)?;
     let n = neuron.len();
-    let mut spikes = vec![0u8; steps * n];
-    let mut voltage = Vec::with_capacity(steps * n);
+    let dtype = job.values.dtype();
+    let step_bytes = n * dtype.size();
+    let mut spikes = vec![0u8; job.steps * n];
+    let mut voltage = Vec::with_capacity(job.steps * n * voltage_dtype.size());
     for (t, spikes) in spikes.chunks_exact_mut(n).enumerate() {
-        step(&mut neuron, &values[t * n..(t + 1) * n])?;
+        let bytes = &job.values.as_bytes()[t * step_bytes..(t + 1) * step_bytes];
+        let values = HostSlice::from_bytes("step values", dtype, bytes)?;
+        match job.mode {
+            Mode::Threshold => neuron.forward(values)?,
+            Mode::Override => neuron.forward_override(values)?,
+        }
         neuron.read_spike_bytes(spikes)?;
-        voltage.extend_from_slice(neuron.voltage::<V>()?);
+        voltage.extend_from_slice(neuron.voltage(voltage_dtype)?.as_bytes());
     }
-    Ok((spikes, voltage))
-}
-
-fn on_cuda<T: Element, V: VoltageElement>(
-    stream: &Arc<CudaStream>,
-    params: &NeuronParams,
-    values: &[T],
-    steps: usize,
-    step: impl Fn(&mut CudaNeuron, &CudaView<'_, T>) -> exact_neuron::Result<()>,
-) -> exact_neuron::Result<(Vec<u8>, Vec<V>)> {
-    let mut neuron = CudaNeuron::cuda(stream.clone(), params)?;
-    let n = neuron.len();
-    let total = steps * n;
-    if total == 0 {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let inputs = stream.clone_htod(values)?;
-    let mut spikes = stream.alloc_zeros::<u8>(total)?;
-    let mut voltage = stream.alloc_zeros::<V>(total)?;
-    for t in 0..steps {
-        let range = t * n..(t + 1) * n;
-        step(&mut neuron, &inputs.slice(range.clone()))?;
-        stream.memcpy_dtod(neuron.spike(), &mut spikes.slice_mut(range.clone()))?;
-        let view = neuron.voltage::<V>()?;
-        stream.memcpy_dtod(view, &mut voltage.slice_mut(range))?;
-    }
-    let spikes = stream.clone_dtoh(&spikes)?;
-    let voltage = stream.clone_dtoh(&voltage)?;
-    stream.synchronize()?;
-    Ok((spikes, voltage))
+    Ok((
+        spikes,
+        HostValues::from_bytes("voltage", voltage_dtype, &voltage)?,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
+    use exact_neuron::half::{bf16, f16};
+
     use super::*;
 
     #[test]
     fn conversions_round_to_nearest_even() {
-        let Values::BF16(v) =
-            convert_inputs(Data::F32(vec![1.0 + 2f32.powi(-8)]), Some(DType::BF16))
-        else {
+        let HostValues::BF16(v) = convert_inputs(
+            HostValues::F32(vec![1.0 + 2f32.powi(-8)]),
+            Some(DType::BF16),
+        ) else {
             panic!("not bf16");
         };
         assert_eq!(v, vec![bf16::ONE]);
-        let Values::F16(v) = convert_inputs(
-            Data::F64(vec![1.0 + 2f64.powi(-11) + 2f64.powi(-40)]),
+        let HostValues::F16(v) = convert_inputs(
+            HostValues::F64(vec![1.0 + 2f64.powi(-11) + 2f64.powi(-40)]),
             Some(DType::F16),
         ) else {
             panic!("not f16");
         };
         assert_eq!(v[0].to_bits(), 0x3C01);
-        let Values::F32(v) = convert_inputs(
-            Data::F16(vec![f16::MIN_POSITIVE_SUBNORMAL]),
+        let HostValues::F32(v) = convert_inputs(
+            HostValues::F16(vec![f16::MIN_POSITIVE_SUBNORMAL]),
             Some(DType::F32),
         ) else {
             panic!("not f32");
         };
         assert_eq!(v, vec![2f32.powi(-24)]);
         assert!(matches!(
-            convert_inputs(Data::F16(vec![f16::ONE]), None),
-            Values::F16(_)
+            convert_inputs(HostValues::F16(vec![f16::ONE]), None),
+            HostValues::F16(_)
         ));
     }
 }

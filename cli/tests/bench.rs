@@ -1,6 +1,6 @@
 //! `exact-neuron bench`: a short run on the CPU, its table and its JSON.
 
-mod common;
+use exact_neuron_support::binary as common;
 
 use std::fs;
 

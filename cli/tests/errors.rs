@@ -2,7 +2,7 @@
 //! print exactly one line on stderr that names the problem, and write
 //! nothing.
 
-mod common;
+use exact_neuron_support::binary as common;
 
 use std::fs;
 use std::path::{Path, PathBuf};

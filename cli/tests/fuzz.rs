@@ -16,16 +16,8 @@
 //! The seed is fresh on each run and printed; `EXACT_NEURON_FUZZ_SEED=N`
 //! replays a run, and each failure names its seed and case.
 
-mod common;
-mod support;
-
-// The tool's reader and error type, compiled into this test.
-#[allow(dead_code, unused_imports)]
-#[path = "../src/error.rs"]
-mod error;
-#[allow(dead_code, unused_imports)]
-#[path = "../src/npy/mod.rs"]
-mod npy;
+use exact_neuron_support::binary as common;
+use exact_neuron_support::hostile as support;
 
 use std::fs;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -34,6 +26,7 @@ use std::process::Command;
 use std::sync::mpsc;
 
 use common::{bin, scratch};
+use exact_neuron_cli::{error, npy};
 use support::{line_problem, npy_bytes, run_limited, TIME_LIMIT};
 
 /// Cases per run, all through the reader in this process.

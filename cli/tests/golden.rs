@@ -2,7 +2,7 @@
 //! binary: `run` with each case's flags, from inside the case folder. The
 //! case folder is `EXACT_NEURON_GOLDEN` when set.
 
-mod common;
+use exact_neuron_support::binary as common;
 
 use common::{case_folders, cases_dir, replay_case, scratch, skip};
 

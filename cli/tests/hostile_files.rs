@@ -2,8 +2,8 @@
 //! status 2 and one short, clean line (or, where numpy would read it,
 //! read as numpy does), in bounded time and memory, writing nothing.
 
-mod common;
-mod support;
+use exact_neuron_support::binary as common;
+use exact_neuron_support::hostile as support;
 
 use std::fs;
 use std::path::Path;

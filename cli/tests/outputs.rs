@@ -3,8 +3,8 @@
 //! write to stdout is status 1 with one line, a closed pipe a quiet end;
 //! zero steps write empty outputs without work.
 
-mod common;
-mod support;
+use exact_neuron_support::binary as common;
+use exact_neuron_support::hostile as support;
 
 use std::fs;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! its outputs, the 0-d shape, zero steps, conversions, replacing old
 //! outputs, and what `--device=auto` says.
 
-mod common;
+use exact_neuron_support::binary as common;
 
 use std::fs;
 

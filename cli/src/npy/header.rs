@@ -3,7 +3,9 @@
 //! shape. Every size is computed with checked arithmetic.
 
 use super::literal::{self, Literal};
-use super::{Kind, ShapeText};
+use exact_neuron::DType;
+
+use super::ShapeText;
 use crate::error::quote;
 
 /// `\x93NUMPY`, the first six bytes of every `.npy` file.
@@ -62,7 +64,7 @@ pub struct Header {
     /// messages; already quoted (escaped, cut short).
     pub descr: String,
     /// The element type, when this tool reads it.
-    pub kind: Option<Kind>,
+    pub kind: Option<DType>,
     /// Bytes per element, when the dtype is a simple one (`<i4`, `|u1`).
     pub item_size: Option<u64>,
     pub big_endian: bool,
@@ -88,7 +90,7 @@ pub fn product(dims: &[u64]) -> Option<u64> {
 
 /// The byte order, kind and item size of a simple dtype string such as
 /// `<f4`, `|b1` or `>i8`.
-fn simple_dtype(descr: &str) -> Option<(bool, Option<Kind>, u64)> {
+fn simple_dtype(descr: &str) -> Option<(bool, Option<DType>, u64)> {
     let mut chars = descr.chars();
     let order = chars.next()?;
     let code = chars.next()?;
@@ -110,11 +112,11 @@ fn simple_dtype(descr: &str) -> Option<(bool, Option<Kind>, u64)> {
         _ => return None,
     };
     let kind = match (code, count) {
-        ('b', 1) => Some(Kind::Bool),
-        ('u', 1) => Some(Kind::U8),
-        ('f', 2) => Some(Kind::F16),
-        ('f', 4) => Some(Kind::F32),
-        ('f', 8) => Some(Kind::F64),
+        ('b', 1) => Some(DType::Bool),
+        ('u', 1) => Some(DType::U8),
+        ('f', 2) => Some(DType::F16),
+        ('f', 4) => Some(DType::F32),
+        ('f', 8) => Some(DType::F64),
         _ => None,
     };
     Some((big_endian, kind, item_size))
@@ -259,24 +261,24 @@ mod tests {
     #[test]
     fn a_plain_header() {
         let h = header("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n").unwrap();
-        assert_eq!(h.kind, Some(Kind::F32));
+        assert_eq!(h.kind, Some(DType::F32));
         assert_eq!(h.shape, vec![2, 3]);
         assert_eq!(h.data_len(), Some(24));
         assert!(!h.big_endian && !h.fortran_order);
         let h = header("{'shape': (), 'descr': '>f8', 'fortran_order': True, 'x': [[1]]}").unwrap();
         assert_eq!(
             (h.kind, h.big_endian, h.fortran_order),
-            (Some(Kind::F64), true, true)
+            (Some(DType::F64), true, true)
         );
         assert_eq!(product(&h.shape), Some(1));
     }
 
     #[test]
     fn dtypes() {
-        assert_eq!(simple_dtype("|b1"), Some((false, Some(Kind::Bool), 1)));
+        assert_eq!(simple_dtype("|b1"), Some((false, Some(DType::Bool), 1)));
         assert_eq!(simple_dtype("<i4"), Some((false, None, 4)));
         assert_eq!(simple_dtype("<U3"), Some((false, None, 12)));
-        assert_eq!(simple_dtype("|f4"), Some((false, Some(Kind::F32), 4)));
+        assert_eq!(simple_dtype("|f4"), Some((false, Some(DType::F32), 4)));
         assert_eq!(simple_dtype("<f"), None);
         assert_eq!(simple_dtype("O"), None);
         assert_eq!(simple_dtype("<f4x"), None);

@@ -3,7 +3,7 @@
 //!
 //! A file is read in two steps, so that nothing is read that the header
 //! does not announce: [`open`] reads the preamble and the header (at most
-//! [`header::MAX_HEADER_LEN`] bytes), checks the shape with checked
+//! `header::MAX_HEADER_LEN` bytes), checks the shape with checked
 //! arithmetic and checks that the file is exactly as long as the header
 //! says; [`Reader::read_data`] then reads exactly the data bytes.
 
@@ -16,43 +16,25 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use exact_neuron::half::f16;
+use exact_neuron::half::{bf16, f16};
+use exact_neuron::{DType, HostValues};
 
 pub use header::{product, Header};
-pub use write::{write, Element};
+pub use write::{write, write_values, Element};
 
 use crate::error::{quote, CliError};
 
-/// The element types this tool reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Bool,
-    U8,
-    F16,
-    F32,
-    F64,
-}
-
-impl Kind {
-    /// numpy's name of the type.
-    pub fn numpy_name(self) -> &'static str {
-        match self {
-            Kind::Bool => "bool",
-            Kind::U8 => "uint8",
-            Kind::F16 => "float16",
-            Kind::F32 => "float32",
-            Kind::F64 => "float64",
-        }
+/// numpy's name of an element type (bf16, which numpy lacks, by its
+/// common name).
+pub fn numpy_name(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Bool => "bool",
+        DType::U8 => "uint8",
+        DType::F16 => "float16",
+        DType::BF16 => "bfloat16",
+        DType::F32 => "float32",
+        DType::F64 => "float64",
     }
-}
-
-/// An array's elements, in file order (C order).
-pub enum Data {
-    Bool(Vec<bool>),
-    U8(Vec<u8>),
-    F16(Vec<f16>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
 }
 
 /// A shape as numpy prints it, `(3,)`, `(2, 3)`, `()`, cut short past
@@ -165,7 +147,7 @@ pub fn open(path: &Path, label: &str) -> Result<Reader, CliError> {
 
 impl Reader {
     /// The element type, or the error "unsupported dtype".
-    pub fn kind(&self) -> Result<Kind, CliError> {
+    pub fn kind(&self) -> Result<DType, CliError> {
         self.header.kind.ok_or_else(|| {
             CliError::bad(format!(
                 "{}: unsupported dtype '{}'",
@@ -178,7 +160,7 @@ impl Reader {
     fn check_data_len(&self, found: u64, needed: u64) -> Result<(), CliError> {
         let what = || {
             let name = match self.header.kind {
-                Some(kind) => kind.numpy_name(),
+                Some(kind) => numpy_name(kind),
                 None => self.header.descr.as_str(),
             };
             format!("shape {} of {name}", ShapeText(&self.header.shape))
@@ -237,7 +219,7 @@ impl Reader {
     }
 
     /// Reads and decodes every element.
-    pub fn read_array(self) -> Result<Data, CliError> {
+    pub fn read_array(self) -> Result<HostValues, CliError> {
         let kind = self.kind()?;
         let big_endian = self.header.big_endian;
         let bytes = self.read_data()?;
@@ -247,7 +229,7 @@ impl Reader {
 
 /// The elements of `bytes`. A bool is true for any nonzero byte, as numpy
 /// reads it.
-pub fn decode(kind: Kind, big_endian: bool, bytes: &[u8]) -> Data {
+pub fn decode(kind: DType, big_endian: bool, bytes: &[u8]) -> HostValues {
     macro_rules! floats {
         ($t:ty, $n:literal) => {
             bytes
@@ -264,11 +246,12 @@ pub fn decode(kind: Kind, big_endian: bool, bytes: &[u8]) -> Data {
         };
     }
     match kind {
-        Kind::Bool => Data::Bool(bytes.iter().map(|&byte| byte != 0).collect()),
-        Kind::U8 => Data::U8(bytes.to_vec()),
-        Kind::F16 => Data::F16(floats!(f16, 2)),
-        Kind::F32 => Data::F32(floats!(f32, 4)),
-        Kind::F64 => Data::F64(floats!(f64, 8)),
+        DType::Bool => HostValues::Bool(bytes.iter().map(|&byte| byte != 0).collect()),
+        DType::U8 => HostValues::U8(bytes.to_vec()),
+        DType::F16 => HostValues::F16(floats!(f16, 2)),
+        DType::BF16 => HostValues::BF16(floats!(bf16, 2)),
+        DType::F32 => HostValues::F32(floats!(f32, 4)),
+        DType::F64 => HostValues::F64(floats!(f64, 8)),
     }
 }
 
@@ -299,7 +282,7 @@ mod tests {
         let reader = open(&path, "x.npy").unwrap();
         assert_eq!(reader.header.descr, "<f4");
         assert_eq!(reader.header.shape, vec![2, 3]);
-        assert!(matches!(reader.read_array().unwrap(), Data::F32(ref v) if v[5] == 6.0));
+        assert!(matches!(reader.read_array().unwrap(), HostValues::F32(ref v) if v[5] == 6.0));
         for (cut, needle) in [
             (
                 &bytes[..bytes.len() - 3],
@@ -337,13 +320,13 @@ mod tests {
     #[test]
     fn big_endian_and_bools() {
         assert!(
-            matches!(decode(Kind::F32, true, &[0x3f, 0x80, 0, 0]), Data::F32(ref v) if v == &[1.0])
+            matches!(decode(DType::F32, true, &[0x3f, 0x80, 0, 0]), HostValues::F32(ref v) if v == &[1.0])
         );
         assert!(
-            matches!(decode(Kind::F16, false, &[0, 0x3c]), Data::F16(ref v) if v == &[f16::ONE])
+            matches!(decode(DType::F16, false, &[0, 0x3c]), HostValues::F16(ref v) if v == &[f16::ONE])
         );
         assert!(
-            matches!(decode(Kind::Bool, false, &[0, 1, 2, 255]), Data::Bool(ref v) if v == &[false, true, true, true])
+            matches!(decode(DType::Bool, false, &[0, 1, 2, 255]), HostValues::Bool(ref v) if v == &[false, true, true, true])
         );
     }
 

@@ -5,6 +5,7 @@
 use std::io::{self, Write};
 
 use exact_neuron::half::f16;
+use exact_neuron::HostValues;
 
 use super::header::MAGIC;
 
@@ -33,6 +34,13 @@ macro_rules! float_element {
         }
     };
 }
+impl Element for u8 {
+    const DESCR: &'static str = "|u1";
+    fn put(self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(&[self])
+    }
+}
+
 float_element!(f16, "<f2");
 float_element!(f32, "<f4");
 float_element!(f64, "<f8");
@@ -84,6 +92,19 @@ pub fn write<T: Element>(
         value.put(out)?;
     }
     Ok(())
+}
+
+/// Writes an `.npy` file of values whose type is known at run time; bf16,
+/// which has no numpy type, is widened to float32 (exactly).
+pub fn write_values(out: &mut impl Write, shape: &[u64], values: &HostValues) -> io::Result<()> {
+    match values {
+        HostValues::Bool(v) => write(out, shape, v.iter().copied()),
+        HostValues::U8(v) => write(out, shape, v.iter().copied()),
+        HostValues::F16(v) => write(out, shape, v.iter().copied()),
+        HostValues::BF16(v) => write(out, shape, v.iter().map(|&x| f32::from(x))),
+        HostValues::F32(v) => write(out, shape, v.iter().copied()),
+        HostValues::F64(v) => write(out, shape, v.iter().copied()),
+    }
 }
 
 #[cfg(test)]

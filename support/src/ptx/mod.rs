@@ -34,7 +34,6 @@
 //! either, so threads interact only through global memory (which the race
 //! shadow watches) and through the warp collectives, which `exec` runs with
 //! a warp's lanes in lockstep and checks against their member masks.
-#![allow(dead_code)]
 
 pub mod device;
 pub mod exec;

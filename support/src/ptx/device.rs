@@ -466,7 +466,14 @@ impl KernelDevice for PtxDevice {
         f: impl FnOnce(&PtxSlice<'_, T>) -> R,
     ) -> Result<R> {
         let staged = self.stage_input(host);
-        Ok(f(&staged.as_slice()))
+        let result = f(&staged.as_slice());
+        // The kernels only read their input (compared as bits: NaN != NaN).
+        let after = self.read(&staged).map_err(device_error)?;
+        assert!(
+            bytemuck::cast_slice::<T, u8>(&after) == bytemuck::cast_slice::<T, u8>(host),
+            "a kernel wrote into its input"
+        );
+        Ok(result)
     }
 
     fn threshold<T: ThresholdInput>(

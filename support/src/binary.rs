@@ -1,5 +1,6 @@
-//! Support for the tests of the `exact-neuron` binary.
-#![allow(dead_code)]
+//! Support for the tests of the `exact-neuron` binary (the CLI crate's
+//! tests): finding and running it, scratch folders, `.npy` files, and the
+//! golden cases replayed through it.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,34 +10,37 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use npyz::WriterBuilder;
 
 /// The binary under test: `EXACT_NEURON_BIN` when set (the GPU bundle runs
-/// these tests where cargo's path does not exist), else cargo's build.
+/// these tests where cargo's path does not exist), else cargo's build of
+/// it beside the running test (a test runs from `target/<profile>/deps`,
+/// the binary is in `target/<profile>`).
 pub fn bin() -> PathBuf {
-    match std::env::var_os("EXACT_NEURON_BIN") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_BIN_EXE_exact-neuron")),
+    if let Some(path) = std::env::var_os("EXACT_NEURON_BIN") {
+        return PathBuf::from(path);
     }
+    let test = std::env::current_exe().expect("the running test's path");
+    let profile = test
+        .parent()
+        .and_then(Path::parent)
+        .expect("a test executable in target/<profile>/deps");
+    profile.join(format!("exact-neuron{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// The golden case folder: `EXACT_NEURON_GOLDEN` (the cases folder or its
 /// parent), else the repository's `tests/golden/cases`.
 pub fn cases_dir() -> PathBuf {
-    cases::cases_dir_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+    crate::golden::cases_dir()
 }
 
 /// The golden set's `errors.json`, beside the cases folder; `None` when
 /// `EXACT_NEURON_GOLDEN` names a set without one.
 pub fn errors_file() -> Option<PathBuf> {
-    cases::errors_file_of(&cases_dir())
+    crate::cases::errors_file_of(&cases_dir())
 }
 
-// Where the golden cases are, the skip rule and visible notes: the
-// library tests' own.
-#[path = "../../../tests/common/cases.rs"]
-mod cases;
-#[path = "../../../tests/common/skip.rs"]
-mod skip;
-#[allow(unused_imports)] // each test binary uses a part
-pub use skip::{note, required, skip};
+// The case folders, the skip rule and visible notes, for the tests that use
+// this module alone.
+pub use crate::golden::case_folders;
+pub use crate::skip::{note, required, skip};
 
 /// A fresh, empty scratch folder for one test.
 pub fn scratch(name: &str) -> PathBuf {
@@ -90,18 +94,6 @@ pub fn read_npy_raw(path: &Path) -> (String, Vec<u64>, Vec<u8>) {
         other => other.descr(),
     };
     (descr, header.shape().to_vec(), rest.to_vec())
-}
-
-/// Every case folder (holding case.json), sorted.
-pub fn case_folders() -> Vec<PathBuf> {
-    let dir = cases_dir();
-    let mut folders: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|err| panic!("golden cases at {}: {err}", dir.display()))
-        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-        .filter(|path| path.join("case.json").is_file())
-        .collect();
-    folders.sort();
-    folders
 }
 
 /// A case's `run` flags.

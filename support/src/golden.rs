@@ -10,14 +10,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use exact_neuron::half::{bf16, f16};
-use exact_neuron::{DType, Element, ExactNeuron, KernelDevice, NeuronParams, VoltageElement};
+use exact_neuron::{DType, ExactNeuron, HostSlice, HostValues, KernelDevice, NeuronParams};
 use serde_json::Value;
 
-use super::cases::{cases_dir_in, errors_file_of};
+use crate::cases::{cases_dir_in, errors_file_of};
 
 /// The folder of golden cases to replay (see [`cases_dir_in`]).
 pub fn cases_dir() -> PathBuf {
-    cases_dir_in(Path::new(env!("CARGO_MANIFEST_DIR")))
+    cases_dir_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
 /// Whether threshold inputs or override values drive the steps.
@@ -25,27 +25,6 @@ pub fn cases_dir() -> PathBuf {
 pub enum Mode {
     Threshold,
     Override,
-}
-
-/// All steps' input values, in the element type the case runs them in.
-pub enum Values {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-    F16(Vec<f16>),
-    BF16(Vec<bf16>),
-    Bool(Vec<bool>),
-    U8(Vec<u8>),
-}
-
-/// One step's values.
-#[derive(Clone, Copy)]
-pub enum StepValues<'a> {
-    F32(&'a [f32]),
-    F64(&'a [f64]),
-    F16(&'a [f16]),
-    BF16(&'a [bf16]),
-    Bool(&'a [bool]),
-    U8(&'a [u8]),
 }
 
 /// One golden case.
@@ -56,7 +35,8 @@ pub struct Case {
     pub mode: Mode,
     pub steps: usize,
     pub voltage_dtype: DType,
-    pub values: Values,
+    /// All steps' values, in the element type the case runs them in.
+    pub values: HostValues,
     /// Expected spikes of every step, `steps * n`.
     pub spikes: Vec<bool>,
     /// Expected voltage bits of every step, as the file stores them (bf16
@@ -107,27 +87,11 @@ fn params_of(json: &Value) -> NeuronParams {
 }
 
 pub fn dtype_named(name: &str) -> DType {
-    match name {
-        "bool" => DType::Bool,
-        "u8" => DType::U8,
-        "f16" => DType::F16,
-        "bf16" => DType::BF16,
-        "f32" => DType::F32,
-        "f64" => DType::F64,
-        other => panic!("unknown dtype {other:?}"),
-    }
+    DType::from_name(name).unwrap_or_else(|| panic!("unknown dtype {name:?}"))
 }
 
-/// An .npy file's values as f64 (any float dtype), bool or u8.
-enum Npy {
-    Float(Vec<f64>, DType),
-    Bool(Vec<bool>),
-    U8(Vec<u8>),
-    /// The raw bits of a float array, for exact comparison.
-    Bits(Vec<u64>),
-}
-
-fn read_npy(path: &Path, bits: bool) -> Npy {
+/// An .npy file's values, in the file's own type.
+fn read_npy(path: &Path) -> HostValues {
     let bytes = fs::read(path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
     let npy =
         npyz::NpyFile::new(&bytes[..]).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
@@ -137,63 +101,57 @@ fn read_npy(path: &Path, bits: bool) -> Npy {
     };
     let fail = |err: std::io::Error| -> ! { panic!("{}: {err}", path.display()) };
     match descr.as_str() {
-        "|b1" => Npy::Bool(npy.into_vec::<bool>().unwrap_or_else(|e| fail(e))),
-        "|u1" => Npy::U8(npy.into_vec::<u8>().unwrap_or_else(|e| fail(e))),
-        "<f2" => {
-            let values = npy.into_vec::<f16>().unwrap_or_else(|e| fail(e));
-            if bits {
-                Npy::Bits(values.iter().map(|v| u64::from(v.to_bits())).collect())
-            } else {
-                Npy::Float(values.iter().map(|v| v.to_f64()).collect(), DType::F16)
-            }
-        }
-        "<f4" => {
-            let values = npy.into_vec::<f32>().unwrap_or_else(|e| fail(e));
-            if bits {
-                Npy::Bits(values.iter().map(|v| u64::from(v.to_bits())).collect())
-            } else {
-                Npy::Float(values.iter().map(|&v| f64::from(v)).collect(), DType::F32)
-            }
-        }
-        "<f8" => {
-            let values = npy.into_vec::<f64>().unwrap_or_else(|e| fail(e));
-            if bits {
-                Npy::Bits(values.iter().map(|v| v.to_bits()).collect())
-            } else {
-                Npy::Float(values, DType::F64)
-            }
-        }
+        "|b1" => HostValues::Bool(npy.into_vec().unwrap_or_else(|e| fail(e))),
+        "|u1" => HostValues::U8(npy.into_vec().unwrap_or_else(|e| fail(e))),
+        "<f2" => HostValues::F16(npy.into_vec().unwrap_or_else(|e| fail(e))),
+        "<f4" => HostValues::F32(npy.into_vec().unwrap_or_else(|e| fail(e))),
+        "<f8" => HostValues::F64(npy.into_vec().unwrap_or_else(|e| fail(e))),
         other => panic!("{}: unexpected dtype {other}", path.display()),
     }
 }
 
-/// Converts float file values (read exactly as f64) to the run dtype,
-/// rounding to nearest even as `--input-dtype` does.
-fn floats_as(values: Vec<f64>, file: DType, dtype: DType) -> Values {
+/// Voltages as the golden files store them: their bits, with bf16 widened
+/// to f32 (exactly), zero-extended to 64 bits.
+pub fn stored_bits(values: &HostValues) -> Result<Vec<u64>, String> {
+    Ok(match values {
+        HostValues::F16(v) => v.iter().map(|x| u64::from(x.to_bits())).collect(),
+        HostValues::BF16(v) => v
+            .iter()
+            .map(|&x| u64::from(f32::from(x).to_bits()))
+            .collect(),
+        HostValues::F32(v) => v.iter().map(|x| u64::from(x.to_bits())).collect(),
+        HostValues::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
+        other => return Err(format!("{} values are not voltages", other.dtype())),
+    })
+}
+
+/// Converts float file values to the run dtype, rounding to nearest even
+/// as `--input-dtype` does.
+fn floats_as(values: HostValues, dtype: DType) -> HostValues {
+    if values.dtype() == dtype {
+        return values;
+    }
+    let file = values.dtype();
+    let wide: Vec<f64> = match values {
+        HostValues::F16(v) => v.iter().map(|x| x.to_f64()).collect(),
+        HostValues::F32(v) => v.iter().map(|&x| f64::from(x)).collect(),
+        HostValues::F64(v) => v,
+        other => panic!("{} values are not floats", other.dtype()),
+    };
     match dtype {
-        DType::F64 => Values::F64(values),
-        DType::F32 => Values::F32(values.into_iter().map(|v| v as f32).collect()),
+        DType::F64 => HostValues::F64(wide),
+        DType::F32 => HostValues::F32(wide.into_iter().map(|v| v as f32).collect()),
         // From f16 and f32 files the f64 values carry no bits beyond f32,
         // so `from_f32` rounds once, to nearest even. (half's `from_f64`
         // drops low bits before rounding, so f64 files would need a
         // round-to-odd step first; no golden case has one.)
         DType::F16 => {
             assert!(file != DType::F64, "f16 inputs come from f16 or f32 files");
-            Values::F16(
-                values
-                    .into_iter()
-                    .map(|v| f16::from_f32(v as f32))
-                    .collect(),
-            )
+            HostValues::F16(wide.into_iter().map(|v| f16::from_f32(v as f32)).collect())
         }
         DType::BF16 => {
             assert!(file != DType::F64, "bf16 inputs come from f32 files");
-            Values::BF16(
-                values
-                    .into_iter()
-                    .map(|v| bf16::from_f32(v as f32))
-                    .collect(),
-            )
+            HostValues::BF16(wide.into_iter().map(|v| bf16::from_f32(v as f32)).collect())
         }
         other => panic!("floats cannot be run as {other}"),
     }
@@ -212,31 +170,28 @@ pub fn load_case(dir: &Path) -> Case {
     let values = match mode {
         Mode::Threshold => {
             let dtype = dtype_named(json["input_dtype"].as_str().expect("input_dtype"));
-            match read_npy(&dir.join("inputs.npy"), false) {
-                Npy::Float(values, file) => floats_as(values, file, dtype),
-                _ => panic!("{}: inputs.npy must be a float array", dir.display()),
-            }
+            let values = read_npy(&dir.join("inputs.npy"));
+            let float = matches!(values.dtype(), DType::F16 | DType::F32 | DType::F64);
+            assert!(float, "{}: inputs.npy must be a float array", dir.display());
+            floats_as(values, dtype)
         }
         Mode::Override => {
             let dtype = dtype_named(json["override_dtype"].as_str().expect("override_dtype"));
-            match (read_npy(&dir.join("override.npy"), false), dtype) {
-                (Npy::Bool(values), DType::Bool) => Values::Bool(values),
-                (Npy::U8(values), DType::U8) => Values::U8(values),
-                (Npy::Float(values, file), dtype) if dtype == file => {
-                    floats_as(values, file, dtype)
-                }
-                (_, dtype) => panic!("{}: override.npy is not {dtype}", dir.display()),
-            }
+            let values = read_npy(&dir.join("override.npy"));
+            assert!(
+                values.dtype() == dtype,
+                "{}: override.npy is not {dtype}",
+                dir.display()
+            );
+            values
         }
     };
-    let spikes = match read_npy(&dir.join("spikes.npy"), false) {
-        Npy::Bool(spikes) => spikes,
+    let spikes = match read_npy(&dir.join("spikes.npy")) {
+        HostValues::Bool(spikes) => spikes,
         _ => panic!("{}: spikes.npy must be bool", dir.display()),
     };
-    let voltage_bits = match read_npy(&dir.join("voltage.npy"), true) {
-        Npy::Bits(bits) => bits,
-        _ => panic!("{}: voltage.npy must be a float array", dir.display()),
-    };
+    let voltage_bits = stored_bits(&read_npy(&dir.join("voltage.npy")))
+        .unwrap_or_else(|err| panic!("{}: voltage.npy: {err}", dir.display()));
     let cli = json["cli"]
         .as_array()
         .map(|flags| {
@@ -265,6 +220,14 @@ pub fn load_case(dir: &Path) -> Case {
 
 /// Every case folder (a folder holding `case.json`), sorted by name.
 pub fn load_cases() -> Vec<Case> {
+    case_folders()
+        .iter()
+        .map(|folder| load_case(folder))
+        .collect()
+}
+
+/// Every case folder (a folder holding `case.json`), sorted by name.
+pub fn case_folders() -> Vec<PathBuf> {
     let dir = cases_dir();
     let mut folders: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("golden cases at {}: {err}", dir.display()))
@@ -272,7 +235,7 @@ pub fn load_cases() -> Vec<Case> {
         .filter(|path| path.join("case.json").is_file())
         .collect();
     folders.sort();
-    folders.iter().map(|folder| load_case(folder)).collect()
+    folders
 }
 
 /// The invalid parameter sets of `errors.json`, if the case set has one.
@@ -301,117 +264,47 @@ impl Case {
         self.spikes.len() / self.steps.max(1)
     }
 
+    /// Whether a step has no elements (a case with no steps).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Step `t`'s values.
-    pub fn step(&self, t: usize) -> StepValues<'_> {
-        let range = t * self.len()..(t + 1) * self.len();
-        match &self.values {
-            Values::F32(v) => StepValues::F32(&v[range]),
-            Values::F64(v) => StepValues::F64(&v[range]),
-            Values::F16(v) => StepValues::F16(&v[range]),
-            Values::BF16(v) => StepValues::BF16(&v[range]),
-            Values::Bool(v) => StepValues::Bool(&v[range]),
-            Values::U8(v) => StepValues::U8(&v[range]),
-        }
+    pub fn step(&self, t: usize) -> HostSlice<'_> {
+        let size = self.values.dtype().size();
+        let bytes = &self.values.as_bytes()[t * self.len() * size..(t + 1) * self.len() * size];
+        HostSlice::from_bytes("step values", self.values.dtype(), bytes)
+            .expect("a step of whole, aligned values")
     }
-}
-
-/// A voltage element as the golden files store it: its bits, with bf16
-/// widened to f32 (exactly).
-pub trait StoredBits: VoltageElement {
-    fn stored_bits(self) -> u64;
-}
-impl StoredBits for f32 {
-    fn stored_bits(self) -> u64 {
-        u64::from(self.to_bits())
-    }
-}
-impl StoredBits for f64 {
-    fn stored_bits(self) -> u64 {
-        self.to_bits()
-    }
-}
-impl StoredBits for f16 {
-    fn stored_bits(self) -> u64 {
-        u64::from(self.to_bits())
-    }
-}
-impl StoredBits for bf16 {
-    fn stored_bits(self) -> u64 {
-        u64::from(f32::from(self).to_bits())
-    }
-}
-
-/// A device the tests can move host data to and from.
-pub trait TestDevice: KernelDevice + Clone {
-    /// Runs `f` on a device copy of `host`.
-    fn stage<T: Element, R>(
-        &self,
-        host: &[T],
-        f: impl FnOnce(&Self::Slice<'_, T>) -> R,
-    ) -> Result<R, String>;
-
-    /// A host copy of a buffer.
-    fn fetch<T: Element>(&self, buffer: &Self::Buffer<T>) -> Result<Vec<T>, String>;
 }
 
 fn text<E: Display>(err: E) -> String {
     err.to_string()
 }
 
-fn run_step<D: TestDevice>(
+fn run_step<D: KernelDevice>(
     neuron: &mut ExactNeuron<D>,
     mode: Mode,
-    values: StepValues<'_>,
+    values: HostSlice<'_>,
 ) -> Result<(), String> {
-    let device = neuron.device().clone();
-    macro_rules! go {
-        ($slice:expr, $method:ident) => {
-            device
-                .stage($slice, |staged| neuron.$method(staged).map(|_| ()))?
-                .map_err(text)
-        };
+    match mode {
+        Mode::Threshold => neuron.forward_dyn(&values),
+        Mode::Override => neuron.forward_override_dyn(&values),
     }
-    match (mode, values) {
-        (Mode::Threshold, StepValues::F32(v)) => go!(v, forward),
-        (Mode::Threshold, StepValues::F64(v)) => go!(v, forward),
-        (Mode::Threshold, StepValues::F16(v)) => go!(v, forward),
-        (Mode::Threshold, StepValues::BF16(v)) => go!(v, forward),
-        (Mode::Override, StepValues::F32(v)) => go!(v, forward_override),
-        (Mode::Override, StepValues::F64(v)) => go!(v, forward_override),
-        (Mode::Override, StepValues::F16(v)) => go!(v, forward_override),
-        (Mode::Override, StepValues::BF16(v)) => go!(v, forward_override),
-        (Mode::Override, StepValues::Bool(v)) => go!(v, forward_override),
-        (Mode::Override, StepValues::U8(v)) => go!(v, forward_override),
-        (Mode::Threshold, _) => Err("threshold inputs must be floats".into()),
-    }
+    .map_err(text)
 }
 
 /// The voltage view in `dtype`, as stored bits.
-pub fn voltage_bits<D: TestDevice>(
+pub fn voltage_bits<D: KernelDevice>(
     neuron: &mut ExactNeuron<D>,
     dtype: DType,
 ) -> Result<Vec<u64>, String> {
-    fn bits<D: TestDevice, T: StoredBits>(neuron: &mut ExactNeuron<D>) -> Result<Vec<u64>, String> {
-        let device = neuron.device().clone();
-        let view = neuron.voltage::<T>().map_err(text)?;
-        Ok(device
-            .fetch(view)?
-            .into_iter()
-            .map(T::stored_bits)
-            .collect())
-    }
-    match dtype {
-        DType::F32 => bits::<D, f32>(neuron),
-        DType::F64 => bits::<D, f64>(neuron),
-        DType::F16 => bits::<D, f16>(neuron),
-        DType::BF16 => bits::<D, bf16>(neuron),
-        other => Err(format!("no voltage view in {other}")),
-    }
+    stored_bits(&neuron.voltage_dyn(dtype).map_err(text)?)
 }
 
 /// Replays `case` on a fresh neuron from `make`, comparing the spikes and
 /// the voltage after every step bit for bit.
-pub fn replay<D: TestDevice>(
+pub fn replay<D: KernelDevice>(
     case: &Case,
     make: impl FnOnce(&NeuronParams) -> Result<ExactNeuron<D>, exact_neuron::Error>,
 ) -> Result<(), String> {
@@ -445,14 +338,4 @@ pub fn replay<D: TestDevice>(
         }
     }
     Ok(())
-}
-
-impl TestDevice for exact_neuron::Cpu {
-    fn stage<T: Element, R>(&self, host: &[T], f: impl FnOnce(&[T]) -> R) -> Result<R, String> {
-        Ok(f(host))
-    }
-
-    fn fetch<T: Element>(&self, buffer: &Vec<T>) -> Result<Vec<T>, String> {
-        Ok(buffer.clone())
-    }
 }

@@ -1,7 +1,6 @@
 //! Support for the tests of hostile files and output targets: running the
 //! binary under a time limit (a hang is a failure, not a stuck test),
 //! building `.npy` files byte by byte, and the one-line error rule.
-#![allow(dead_code)]
 
 use std::fs::{self, File};
 use std::path::Path;
@@ -60,7 +59,7 @@ pub fn run_limited(mut command: Command, scratch: &Path, limit: Duration) -> Out
 
 /// `exact-neuron ARGS` in `cwd` under [`TIME_LIMIT`].
 pub fn exact_neuron_limited(cwd: &Path, args: &[&str]) -> Outcome {
-    let mut command = Command::new(crate::common::bin());
+    let mut command = Command::new(crate::binary::bin());
     command.args(args).current_dir(cwd);
     run_limited(command, cwd, TIME_LIMIT)
 }
@@ -72,7 +71,7 @@ pub fn exact_neuron_in_memory(cwd: &Path, mib: u64, args: &[&str]) -> Outcome {
     command
         .arg("-c")
         .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mib * 1024))
-        .arg(crate::common::bin())
+        .arg(crate::binary::bin())
         .args(args)
         .current_dir(cwd);
     run_limited(command, cwd, TIME_LIMIT)

@@ -1,0 +1,195 @@
+//! `exact-neuron bench`: times each kernel and a plain copy of the same
+//! traffic, on the GPU (CUDA events) or the CPU (a monotonic clock).
+//!
+//! Method, for every case (an entry of the kernel table and an element
+//! type) and element count `n`:
+//! - `bytes` is what the operation reads plus what it writes (threshold
+//!   from f32: `4n + n`; voltage to f16: `n + 2n`; ...), from the table's
+//!   element sizes.
+//! - After warm-up, one repetition runs the operation `inner` times back to
+//!   back (`inner` is chosen so that a repetition takes at least 1 ms; it is
+//!   1 for large `n`); `median_s` is the median over the repetitions of the
+//!   repetition's time divided by `inner`.
+//! - `gbps = bytes / median_s / 1e9`.
+//! - The roofline is a plain copy that moves the same traffic: `ceil(bytes
+//!   / 2)` bytes copied (read once, written once), device to device on the
+//!   GPU and `memcpy` on the CPU, timed the same way in the same run;
+//!   `pct_of_copy = 100 * gbps / copy_gbps`.
+//!
+//! The files, one concern each: `ops.rs` (the cases and their calls),
+//! `backend.rs` with `cpu.rs` and `cuda.rs` (buffers, clock and copy per
+//! device), `data.rs` (test data), `timing.rs` and `stats.rs` (the method),
+//! `rows.rs` (results), `table.rs` and `json.rs` (output).
+
+mod backend;
+mod cpu;
+mod cuda;
+mod data;
+mod json;
+mod ops;
+mod rows;
+mod stats;
+mod table;
+mod timing;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use exact_neuron::{Cpu, Cuda};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::BenchArgs;
+use crate::console;
+use crate::device::{self, Backend};
+use crate::error::{CliError, CliResult};
+use crate::output::Outputs;
+
+use backend::BenchDevice;
+use ops::Case;
+use rows::Row;
+use table::{elements_text, table};
+use timing::Timing;
+
+/// The default element counts: 2^10, 2^12, ... up to `max_exp`.
+fn default_sizes(max_exp: u32) -> Vec<u64> {
+    (10..=max_exp).step_by(2).map(|exp| 1u64 << exp).collect()
+}
+
+fn progress(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed}]") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+pub fn bench(args: &BenchArgs) -> CliResult {
+    // Made before any work: an unwritable --json is found now (status 2).
+    let json_output = match &args.json {
+        Some(path) => Some(Outputs::file(&format!("--json={}", path.display()), path)?),
+        None => None,
+    };
+    let backend = device::choose(args.device)?;
+    match &backend {
+        Backend::Cpu => bench_on(&Cpu, &backend, 26, args, json_output),
+        Backend::Cuda(stream) => {
+            let device = Cuda::new(stream.clone())
+                .map_err(|err| CliError::failed(format!("cuda backend: {err}")))?;
+            bench_on(&device, &backend, 30, args, json_output)
+        }
+    }
+}
+
+/// The element counts of `--sizes` (default: 2^10 ... 2^`default_max`)
+/// that fit on `device`; a note for each that does not.
+fn sizes_that_fit<D: BenchDevice>(
+    device: &D,
+    args: &BenchArgs,
+    default_max: u32,
+) -> Result<Vec<u64>, CliError> {
+    let requested = match &args.sizes {
+        Some(sizes) => sizes.0.clone(),
+        None => default_sizes(default_max),
+    };
+    let limit = device.max_elements();
+    let mut sizes = Vec::new();
+    for &n in &requested {
+        match limit {
+            Some(limit) if n > limit => console::note(format!(
+                "skipping {n} elements: not enough free memory (at most {limit} fit)"
+            )),
+            _ if usize::try_from(n).is_err() => {
+                console::note(format!("skipping {n} elements: too large for this machine"))
+            }
+            _ => sizes.push(n),
+        }
+    }
+    if sizes.is_empty() {
+        return Err(CliError::bad("no element count fits in memory"));
+    }
+    Ok(sizes)
+}
+
+fn bench_on<D: BenchDevice>(
+    device: &D,
+    backend: &Backend,
+    default_max: u32,
+    args: &BenchArgs,
+    json_output: Option<Outputs>,
+) -> CliResult {
+    let device_name = backend.device_name();
+    let sizes = sizes_that_fit(device, args, default_max)?;
+    let cases = Case::defaults();
+    console::note(format!(
+        "bench on {} ({device_name}): {} sizes x {} operations, median of {} repetitions",
+        backend.name(),
+        sizes.len(),
+        cases.len(),
+        args.reps
+    ));
+    let bar = progress((sizes.len() * cases.len()) as u64);
+    let mut rows = Vec::new();
+    let mut copies: Vec<(u64, Timing)> = Vec::new();
+    for &n in &sizes {
+        for &case in &cases {
+            let (op, dtype) = (case.op(), case.dtype);
+            bar.set_message(format!("{op} {dtype} n={}", elements_text(n)));
+            let fail =
+                |err: String| CliError::failed(format!("{op} {dtype} at {n} elements: {err}"));
+            let timing = case.time(device, n as usize, args.reps).map_err(fail)?;
+            let bytes = case.traffic_bytes(n);
+            let copy_bytes = bytes.div_ceil(2);
+            let copy = match copies.iter().find(|(size, _)| *size == copy_bytes) {
+                Some(&(_, timing)) => timing,
+                None => {
+                    let timing =
+                        device
+                            .time_copy(copy_bytes as usize, args.reps)
+                            .map_err(|err| {
+                                CliError::failed(format!("copy of {copy_bytes} bytes: {err}"))
+                            })?;
+                    copies.push((copy_bytes, timing));
+                    timing
+                }
+            };
+            rows.push(Row {
+                case,
+                elements: n,
+                bytes,
+                timing,
+                copy_bytes,
+                copy,
+            });
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    rows.sort_by_key(|row| {
+        (
+            cases.iter().position(|&case| case == row.case),
+            row.elements,
+        )
+    });
+    // The JSON file first: it is kept even when stdout's reader has gone.
+    if let Some(mut json_output) = json_output {
+        let text = json::json_records(backend.name(), &device_name, args.reps, &rows);
+        json_output.write(0, |out| out.write_all(text.as_bytes()))?;
+        json_output.commit()?;
+    }
+    console::print(&table(backend.name(), &device_name, args.reps, &rows))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_sizes_step_by_four() {
+        assert_eq!(default_sizes(16), vec![1 << 10, 1 << 12, 1 << 14, 1 << 16]);
+        assert_eq!(default_sizes(30).len(), 11);
+    }
+}

@@ -1,8 +1,0 @@
-//! Support shared by the integration tests: golden cases, random data with
-//! special values, and the GPU skip rule. Each test binary uses a part.
-#![allow(dead_code)]
-
-pub mod cases;
-pub mod golden;
-pub mod random;
-pub mod skip;
