@@ -382,7 +382,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
 
     /// A step that writes the bit view with `pack`, then the byte state
     /// from it.
-    fn step_into_bits(
+    pub(crate) fn step_into_bits(
         &mut self,
         pack: impl FnOnce(&D, usize, usize, &mut D::Words) -> Result<()>,
     ) -> Result<&D::Words> {
@@ -433,7 +433,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
         })
     }
 
-    fn fused_step<V: VoltageElement>(
+    pub(crate) fn fused_step<V: VoltageElement>(
         &mut self,
         step: impl FnOnce(&D, &mut D::Buffer<u8>, StepVoltage<'_, D::Buffer<V>, V>) -> Result<()>,
     ) -> Result<(&D::Buffer<u8>, &D::Buffer<V>)> {
@@ -539,7 +539,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
 
     /// The number of steps in `inputs` elements, after the length checks of
     /// a multi-step call (`outputs` elements, `voltage` elements).
-    fn steps_in(&self, inputs: usize, voltage: Option<usize>) -> Result<usize> {
+    pub(crate) fn steps_in(&self, inputs: usize, voltage: Option<usize>) -> Result<usize> {
         let len = self.len();
         if inputs % len != 0 {
             return Err(crate::Error::LengthMismatch {
@@ -555,7 +555,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn steps_bytes<V: VoltageElement>(
+    pub(crate) fn steps_bytes<V: VoltageElement>(
         &mut self,
         inputs: usize,
         spikes: &mut D::Buffer<u8>,
@@ -579,7 +579,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn steps_bits<V: VoltageElement>(
+    pub(crate) fn steps_bits<V: VoltageElement>(
         &mut self,
         inputs: usize,
         words: &mut D::Words,
