@@ -116,39 +116,138 @@ mod stream {
     }
 }
 
-/// One word of bits: bit `j` = `test(inputs[j])`, for the (at most 32)
-/// inputs. A full word goes through an array, whose length the compiler
-/// knows, so that the 32 tests become vector compares and a mask.
+/// The 32 tests of a full word as bytes (0 or 1): vector compares, whose
+/// count the compiler knows.
 #[inline(always)]
-fn pack_word<T: Copy>(inputs: &[T], test: &impl Fn(T) -> bool) -> u32 {
-    if let Ok(full) = <&[T; 32]>::try_from(inputs) {
-        let mut word = 0u32;
-        for (j, &input) in full.iter().enumerate() {
-            word |= u32::from(test(input)) << j;
-        }
-        return word;
-    }
-    inputs
-        .iter()
-        .enumerate()
-        .fold(0, |word, (j, &input)| word | (u32::from(test(input)) << j))
+fn tests_of_word<T: Copy>(inputs: &[T; 32], test: &impl Fn(T) -> bool) -> [u8; 32] {
+    let (low, high) = inputs.split_at(BLOCK);
+    let mut bytes = [0u8; 32];
+    bytes[..BLOCK].copy_from_slice(&block_of(low, test));
+    bytes[BLOCK..].copy_from_slice(&block_of(high, test));
+    bytes
 }
 
-/// Packs `rows` rows of `count` inputs into words (the lengths are checked
-/// by the caller: `rows * count` inputs, `rows * ceil(count / 32)` words).
-fn pack_rows<T: Copy>(inputs: &[T], count: usize, words: &mut [u32], test: impl Fn(T) -> bool) {
+/// The word whose bit `j` is byte `j` (each 0 or 1).
+#[inline(always)]
+fn mask_of_bytes(bytes: &[u8; 32]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_movemask_epi8, _mm_slli_epi64};
+        // SAFETY: SSE2, which these intrinsics need, is part of the x86-64
+        // baseline; both loads read 16 bytes inside the 32-byte array
+        // (`loadu` has no alignment requirement).
+        unsafe {
+            let low = _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>());
+            let high = _mm_loadu_si128(bytes.as_ptr().add(16).cast::<__m128i>());
+            // 0 or 1 shifted into each byte's top bit, which movemask takes
+            let low = _mm_movemask_epi8(_mm_slli_epi64::<7>(low)) as u32;
+            let high = _mm_movemask_epi8(_mm_slli_epi64::<7>(high)) as u32;
+            low | high << 16
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        bytes
+            .iter()
+            .enumerate()
+            .fold(0, |word, (j, &byte)| word | (u32::from(byte) << j))
+    }
+}
+
+/// Packs whole words: `inputs` holds 32 per word of `words`, and
+/// `voltage`, if given, one voltage per input.
+#[inline(always)]
+fn pack_words<T: Copy, V: Copy>(
+    inputs: &[T],
+    words: &mut [u32],
+    voltage: Option<(&mut [V], V, V)>,
+    test: &impl Fn(T) -> bool,
+) {
+    match voltage {
+        None => {
+            for (word, chunk) in words.iter_mut().zip(inputs.chunks_exact(32)) {
+                let chunk: &[T; 32] = chunk.try_into().expect("chunks of 32");
+                *word = mask_of_bytes(&tests_of_word(chunk, test));
+            }
+        }
+        Some((volts, rest, thresh)) => {
+            for ((word, chunk), volts) in words
+                .iter_mut()
+                .zip(inputs.chunks_exact(32))
+                .zip(volts.chunks_exact_mut(32))
+            {
+                let chunk: &[T; 32] = chunk.try_into().expect("chunks of 32");
+                let bytes = tests_of_word(chunk, test);
+                *word = mask_of_bytes(&bytes);
+                for (volt, &byte) in volts.iter_mut().zip(&bytes) {
+                    *volt = if byte != 0 { thresh } else { rest };
+                }
+            }
+        }
+    }
+}
+
+/// Packs `rows` rows of `count` inputs into words and, if `voltage` is
+/// given, writes each element's voltage from the same tests (the lengths
+/// are checked by the caller: `rows * count` inputs and voltages, `rows *
+/// ceil(count / 32)` words). One pass: a word's 32 tests are made once, as
+/// bytes, then masked into the word and mapped to voltages.
+fn pack_rows<T: Copy, V: Copy>(
+    inputs: &[T],
+    count: usize,
+    words: &mut [u32],
+    voltage: Option<(&mut [V], V, V)>,
+    test: impl Fn(T) -> bool,
+) {
     if count == 0 {
         return;
     }
+    if count % 32 == 0 {
+        // Rows of whole words lie end to end as one run of words.
+        pack_words(inputs, words, voltage, &test);
+        return;
+    }
     let per_row = count.div_ceil(32);
-    for (row, out) in inputs
-        .chunks_exact(count)
-        .zip(words.chunks_exact_mut(per_row))
-    {
-        for (word, chunk) in out.iter_mut().zip(row.chunks(32)) {
-            *word = pack_word(chunk, &test);
+    let full = count / 32 * 32;
+    match voltage {
+        None => {
+            for (row, out) in inputs
+                .chunks_exact(count)
+                .zip(words.chunks_exact_mut(per_row))
+            {
+                let (last, out) = out.split_last_mut().expect("a partial word per row");
+                pack_words::<T, V>(&row[..full], out, None, &test);
+                *last = pack_tail(&row[full..], &test).0;
+            }
+        }
+        Some((volts, rest, thresh)) => {
+            for ((row, out), volts) in inputs
+                .chunks_exact(count)
+                .zip(words.chunks_exact_mut(per_row))
+                .zip(volts.chunks_exact_mut(count))
+            {
+                let (last, out) = out.split_last_mut().expect("a partial word per row");
+                let (volts, tail_volts) = volts.split_at_mut(full);
+                pack_words(&row[..full], out, Some((volts, rest, thresh)), &test);
+                let (word, bytes) = pack_tail(&row[full..], &test);
+                *last = word;
+                for (volt, &byte) in tail_volts.iter_mut().zip(&bytes) {
+                    *volt = if byte != 0 { thresh } else { rest };
+                }
+            }
         }
     }
+}
+
+/// The partial word of fewer than 32 inputs, padding bits 0, and its tests
+/// as bytes.
+#[inline(always)]
+fn pack_tail<T: Copy>(inputs: &[T], test: &impl Fn(T) -> bool) -> (u32, [u8; 32]) {
+    let mut bytes = [0u8; 32];
+    for (byte, &input) in bytes.iter_mut().zip(inputs) {
+        *byte = u8::from(test(input));
+    }
+    (mask_of_bytes(&bytes), bytes)
 }
 
 /// Unpacks words into `rows * count` elements, `set` where the bit is set
@@ -248,10 +347,8 @@ fn step_words<T: Copy, V: Copy>(
             });
         }
     }
-    pack_rows(inputs, count, words, test);
-    if let Some(StepVoltage { out, rest, thresh }) = voltage {
-        unpack_rows(words, count, out, thresh, rest);
-    }
+    let voltage = voltage.map(|StepVoltage { out, rest, thresh }| (&mut out[..], rest, thresh));
+    pack_rows(inputs, count, words, voltage, test);
     if let Some(state) = state {
         let last = words.len() - state.len();
         state.copy_from_slice(&words[last..]);
@@ -364,7 +461,7 @@ impl KernelDevice for Cpu {
         words: &mut Vec<u32>,
     ) -> Result<()> {
         check_bits_len("inputs", rows, count, inputs.len(), words.len())?;
-        pack_rows(inputs, count, words, T::is_positive);
+        pack_rows::<T, u8>(inputs, count, words, None, T::is_positive);
         Ok(())
     }
 
@@ -376,7 +473,7 @@ impl KernelDevice for Cpu {
         words: &mut Vec<u32>,
     ) -> Result<()> {
         check_bits_len("override", rows, count, values.len(), words.len())?;
-        pack_rows(values, count, words, T::is_nonzero);
+        pack_rows::<T, u8>(values, count, words, None, T::is_nonzero);
         Ok(())
     }
 

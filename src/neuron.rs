@@ -411,6 +411,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
     /// `V` in one launch (the fused step): the view is fresh afterwards,
     /// with no launch of its own. `inputs` must have exactly
     /// [`len`](Self::len) elements, else nothing changes.
+    #[allow(clippy::type_complexity)] // a pair of the two buffers written
     pub fn forward_with_voltage<T: ThresholdInput, V: VoltageElement>(
         &mut self,
         inputs: &D::Slice<'_, T>,
@@ -423,6 +424,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
 
     /// The fused step of an override, as
     /// [`forward_with_voltage`](Self::forward_with_voltage).
+    #[allow(clippy::type_complexity)] // a pair of the two buffers written
     pub fn forward_override_with_voltage<T: OverrideValue, V: VoltageElement>(
         &mut self,
         values: &D::Slice<'_, T>,
@@ -433,6 +435,7 @@ impl<D: KernelDevice> ExactNeuron<D> {
         })
     }
 
+    #[allow(clippy::type_complexity)] // a pair of the two buffers written
     pub(crate) fn fused_step<V: VoltageElement>(
         &mut self,
         step: impl FnOnce(&D, &mut D::Buffer<u8>, StepVoltage<'_, D::Buffer<V>, V>) -> Result<()>,

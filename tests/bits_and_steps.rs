@@ -322,7 +322,7 @@ fn bad_lengths_and_types_change_nothing() {
         .forward_steps_dyn(rule, &HostSlice::new(&short[..]), SpikeFormat::Bits, None)
         .unwrap_err();
     assert!(err.to_string().contains("multiple"), "{err}");
-    let bytes = vec![0u8; 66];
+    let bytes = [0u8; 66];
     let err = neuron
         .forward_bits_dyn(rule, &HostSlice::new(&bytes[..]))
         .unwrap_err();
