@@ -1,7 +1,8 @@
 //! The kernel-device abstraction: what a backend must provide.
 //!
 //! An [`ExactNeuron`](crate::ExactNeuron) holds its state in the buffers of
-//! a [`KernelDevice`] and asks the device to run the three operations; the
+//! a [`KernelDevice`] and asks the device to run the operations (spikes as
+//! bytes or bits, the voltage view, fused and multi-step steps); the
 //! device also copies typed values between the host and its buffers. The
 //! crate ships two devices, [`Cpu`](crate::Cpu) and [`Cuda`](crate::Cuda);
 //! the test suite adds a third that executes the PTX text in an interpreter.

@@ -124,10 +124,12 @@ enum Arg {
 
 /// Everything needed to launch one kernel: entry, grid, block and arguments.
 ///
-/// Every plan is elementwise: `n` elements, of which the first
+/// A plan of a vector entry covers `n` elements, of which the first
 /// `W * vector_groups` go the vector way (W is the entry's
-/// [`group_width`](Kernel::group_width)) and the rest one by one, on a
-/// one-dimensional grid that loops with a grid stride. The arguments are an
+/// [`group_width`](Kernel::group_width)) and the rest one by one; a byte
+/// step covers `n` elements one by one; a bit entry covers `rows * ceil(count
+/// / 32)` words, one per warp, with a block of whole warps. Every grid is
+/// one-dimensional and loops with a grid stride. The arguments are an
 /// ordered, typed list checked against the entry's declared parameters, so
 /// an entry with more buffers (several outputs, strides) is built the same
 /// way, with [`LaunchPlan::elementwise`].
