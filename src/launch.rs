@@ -60,6 +60,45 @@ impl GridLimits {
         }
     }
 
+    /// [`BLOCK_THREADS`] per block and a grid of `waves` full waves of
+    /// resident blocks: `multiprocessors * resident_per_sm * waves` blocks,
+    /// where `resident_per_sm` is what the driver's occupancy query gives
+    /// for the entries at that block size (at least 1 is assumed). The
+    /// kernels stride over any length, so more blocks than one or two
+    /// waves only add scheduling; fewer leave multiprocessors idle.
+    ///
+    /// ```
+    /// use exact_neuron::launch::GridLimits;
+    ///
+    /// // 132 multiprocessors (H100 SXM), 8 resident blocks of 256 threads each
+    /// assert_eq!(GridLimits::from_occupancy(132, 8, 2).max_blocks(), 2112);
+    /// assert_eq!(GridLimits::from_occupancy(0, 0, 0).max_blocks(), 1);
+    /// ```
+    pub const fn from_occupancy(
+        multiprocessors: u32,
+        resident_per_sm: u32,
+        waves: u32,
+    ) -> GridLimits {
+        const fn at_least_one(x: u32) -> u32 {
+            if x == 0 {
+                1
+            } else {
+                x
+            }
+        }
+        let blocks = (at_least_one(multiprocessors) as u64)
+            * (at_least_one(resident_per_sm) as u64)
+            * (at_least_one(waves) as u64);
+        GridLimits {
+            block: BLOCK_THREADS,
+            max_blocks: if blocks > i32::MAX as u64 {
+                i32::MAX as u32
+            } else {
+                blocks as u32
+            },
+        }
+    }
+
     /// Threads per block.
     pub const fn block(self) -> u32 {
         self.block
@@ -859,5 +898,127 @@ mod tests {
         assert!(GridLimits::new(32, 0).is_none());
         assert!(GridLimits::new(1024, i32::MAX as u32).is_some());
         assert_eq!(GridLimits::for_multiprocessors(0).max_blocks(), 32);
+        assert_eq!(GridLimits::from_occupancy(2, 8, 2).max_blocks(), 32);
+        assert_eq!(GridLimits::from_occupancy(2, 8, 2).block(), BLOCK_THREADS);
+        assert_eq!(
+            GridLimits::from_occupancy(u32::MAX, u32::MAX, 2).max_blocks(),
+            i32::MAX as u32
+        );
+    }
+
+    #[test]
+    fn bit_plans_take_whole_warps_one_per_word() {
+        let kernel = Kernel::find(Op::ThresholdBits, DType::F32).unwrap();
+        // 3 rows of 33 neurons: 6 words, one warp each, in one block
+        let plan = LaunchPlan::threshold_bits_dyn(DType::F32, 3, 33, 0x100, 0x200, LIMITS).unwrap();
+        assert_eq!(plan.kernel(), kernel);
+        assert_eq!((plan.grid(), plan.block()), (1, 256));
+        assert_eq!(
+            plan.args(),
+            &[
+                ArgValue::U64(0x100),
+                ArgValue::U64(0x200),
+                ArgValue::U64(3),
+                ArgValue::U64(33)
+            ]
+        );
+        // a block that is not whole warps is rounded down, never below one warp
+        let odd = GridLimits::new(100, 1000).unwrap();
+        let plan = LaunchPlan::unpack_bits(10, 64, 0, 0, odd).unwrap();
+        assert_eq!((plan.grid(), plan.block()), (7, 96)); // 20 warps of 3 per block
+        let small = GridLimits::new(5, 1000).unwrap();
+        assert_eq!(
+            LaunchPlan::unpack_bits(1, 1, 0, 0, small).unwrap().block(),
+            32
+        );
+        // nothing to do: no launch
+        assert!(LaunchPlan::unpack_bits(0, 33, 0, 0, LIMITS)
+            .unwrap()
+            .is_empty());
+        assert!(LaunchPlan::unpack_bits(4, 0, 0, 0, LIMITS)
+            .unwrap()
+            .is_empty());
+        // the grid is capped
+        let plan = LaunchPlan::threshold_bits_dyn(DType::F16, 1 << 20, 1024, 0, 0, LIMITS).unwrap();
+        assert_eq!(plan.grid(), 128);
+        // overflowing shapes are refused, not wrapped
+        assert!(LaunchPlan::unpack_bits(usize::MAX, 64, 0, 0, LIMITS).is_err());
+        // the wrong builder for the entry is refused
+        assert!(LaunchPlan::elementwise(kernel, 64).build(LIMITS).is_err());
+        let threshold = Kernel::find(Op::Threshold, DType::F32).unwrap();
+        assert!(LaunchPlan::words(threshold, 2, 32).build(LIMITS).is_err());
+        // override from bytes and bools packs
+        let plan = LaunchPlan::overrides_bits_dyn(DType::Bool, 1, 1, 0, 0, LIMITS).unwrap();
+        assert_eq!(plan.kernel().name(), "pack_bits_u8");
+    }
+
+    #[test]
+    fn step_plans_carry_the_voltage_width_and_the_state() {
+        let volt = VoltageTarget::of(0x300, -60.0f64, -50.0);
+        let plan = LaunchPlan::step_dyn(
+            SpikeRule::Override,
+            DType::BF16,
+            1000,
+            0x100,
+            0x200,
+            Some(volt),
+            Some((0x400, 750)),
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(plan.kernel().name(), "step_override_b16");
+        assert_eq!(plan.grid(), 4); // one element per thread
+        assert_eq!(
+            plan.args(),
+            &[
+                ArgValue::U64(0x100),
+                ArgValue::U64(0x300),
+                ArgValue::U64(0x400),
+                ArgValue::U64(0x200),
+                ArgValue::U64(1000),
+                ArgValue::U64(750),
+                ArgValue::U64(8),
+                ArgValue::B64((-60.0f64).to_bits()),
+                ArgValue::B64((-50.0f64).to_bits()),
+            ]
+        );
+        // no voltage, no state: null addresses, width 0, last = n
+        let plan = LaunchPlan::step_dyn(
+            SpikeRule::Threshold,
+            DType::F16,
+            9,
+            1,
+            2,
+            None,
+            None,
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(&plan.args()[1..3], &[ArgValue::U64(0), ArgValue::U64(0)]);
+        assert_eq!(plan.args()[5], ArgValue::U64(9));
+        assert_eq!(plan.args()[6], ArgValue::U64(0));
+        // a voltage of a type without a voltage kernel is refused
+        let bad = VoltageTarget {
+            addr: 1,
+            dtype: DType::U8,
+            rest: 0,
+            thresh: 0,
+        };
+        assert!(LaunchPlan::step_bits_dyn(
+            SpikeRule::Threshold,
+            DType::F32,
+            1,
+            1,
+            0,
+            0,
+            Some(bad),
+            None,
+            LIMITS
+        )
+        .is_err());
+        assert!(
+            LaunchPlan::step_dyn(SpikeRule::Threshold, DType::U8, 1, 0, 0, None, None, LIMITS)
+                .is_err()
+        );
     }
 }

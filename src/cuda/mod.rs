@@ -69,8 +69,15 @@ impl Cuda {
         let multiprocessors =
             context.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
         let kernels = registry::kernels_for(context)?;
+        // Two waves of the blocks every entry keeps resident (the grid
+        // strides over the rest).
+        let resident = kernels.resident_blocks(crate::launch::BLOCK_THREADS)?;
         Ok(Cuda {
-            limits: GridLimits::for_multiprocessors(u32::try_from(multiprocessors).unwrap_or(1)),
+            limits: GridLimits::from_occupancy(
+                u32::try_from(multiprocessors).unwrap_or(1),
+                resident,
+                2,
+            ),
             stream,
             kernels,
         })
