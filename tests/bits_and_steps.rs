@@ -13,11 +13,12 @@ use common::golden::{load_cases, Case, Mode, Values};
 use common::random::{RandomValue, Rng};
 use common::skip::note;
 use exact_neuron::half::{bf16, f16};
+use exact_neuron::launch::GridLimits;
 use exact_neuron::{
     Cpu, DType, ExactNeuron, HostSlice, HostValues, KernelDevice, NeuronParams, SpikeFormat,
     SpikeRule, SpikeTrace,
 };
-use ptx::device::PtxDevice;
+use ptx::device::{Layout, PtxDevice};
 
 const REST: f64 = -60.0;
 const THRESH: f64 = -50.0;
@@ -302,6 +303,26 @@ fn the_interpreted_kernels_match_the_reference() {
     sweep("interpreter bits and steps", &|p| {
         ExactNeuron::with_device(PtxDevice::new(), p).unwrap()
     });
+}
+
+/// Odd element offsets inside guarded allocations (inputs, spike bytes and
+/// voltages off their alignment), and grids from one warp to a few blocks,
+/// so that every loop strides and no access may stray into the guards.
+#[test]
+fn the_interpreted_kernels_match_at_odd_offsets_and_on_small_grids() {
+    let odd = Layout {
+        guard: 64,
+        input_offset: 1,
+        byte_offset: 3,
+        value_offset: 1,
+    };
+    for (block, blocks) in [(32, 1), (64, 3), (96, 2)] {
+        let limits = GridLimits::new(block, blocks).expect("valid limits");
+        sweep(&format!("interpreter {block}x{blocks} odd offsets"), &|p| {
+            let device = PtxDevice::new().with_grid_limits(limits).with_layout(odd);
+            ExactNeuron::with_device(device, p).unwrap()
+        });
+    }
 }
 
 #[test]
