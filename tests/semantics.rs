@@ -888,3 +888,37 @@ fn neurons_and_errors_can_cross_threads() {
     send_sync::<exact_neuron::CudaNeuron>();
     send_sync::<Error>();
 }
+
+#[test]
+fn the_bit_view_is_lazy_cached_and_kept_by_steps_that_write_bits() {
+    let device = Counting::default();
+    let mut neuron = ExactNeuron::with_device(device.clone(), &params()).unwrap();
+    let packed = || device.pack.get();
+    neuron.spike_bits().unwrap();
+    neuron.spike_bits().unwrap();
+    assert_eq!(packed(), 1, "asked twice, packed once");
+    neuron.forward::<f32>(&[1.0; 12]).unwrap();
+    assert_eq!(neuron.spike_bits().unwrap(), &[0x3F, 0x3F]);
+    assert_eq!(packed(), 2, "forward invalidates");
+    neuron.forward_bits::<f32>(&[-1.0; 12]).unwrap();
+    assert_eq!(neuron.spike_bits().unwrap(), &[0, 0]);
+    assert_eq!(packed(), 2, "a step into bits keeps its words");
+    assert_eq!(neuron.spike(), &[0; 12], "and the byte state follows");
+    let voltages = device.voltage.get();
+    neuron.forward_with_voltage::<f32, f32>(&[1.0; 12]).unwrap();
+    assert_eq!(neuron.voltage::<f32>().unwrap(), &[-50.0f32; 12]);
+    assert_eq!(
+        device.voltage.get(),
+        voltages,
+        "the fused step leaves the view fresh"
+    );
+    assert_eq!(neuron.voltage::<f64>().unwrap(), &[-50.0f64; 12]);
+    assert_eq!(
+        device.voltage.get(),
+        voltages + 1,
+        "other types are computed"
+    );
+    neuron.clear().unwrap();
+    assert_eq!(neuron.spike_bits().unwrap(), &[0, 0]);
+    assert_eq!(packed(), 3, "clear invalidates");
+}
