@@ -1,5 +1,6 @@
-//! inferno's golden cases, replayed bit for bit through the library API on
-//! the CPU backend. The case folder is `EXACT_NEURON_GOLDEN` when set.
+//! inferno's golden cases (`tests/golden/`), replayed bit for bit through
+//! the library API on the CPU backend. `EXACT_NEURON_GOLDEN` names another
+//! set.
 
 mod common;
 
@@ -30,17 +31,28 @@ fn every_golden_case_replays_bit_for_bit_on_the_cpu() {
 }
 
 #[test]
-fn the_shared_set_has_forty_cases() {
-    if std::env::var_os("EXACT_NEURON_GOLDEN").is_some() {
-        note("SKIPPED the_shared_set_has_forty_cases: EXACT_NEURON_GOLDEN names another set");
+fn the_repository_set_has_forty_cases_and_errors_json() {
+    if common::cases::golden_overridden() {
+        note("SKIPPED the_repository_set_has_forty_cases_and_errors_json: EXACT_NEURON_GOLDEN names another set");
         return;
     }
     assert_eq!(load_cases().len(), 40);
+    assert!(
+        load_errors().is_some_and(|errors| !errors.is_empty()),
+        "no errors.json beside {}",
+        common::golden::cases_dir().display()
+    );
 }
 
 #[test]
 fn every_golden_error_gives_inferno_s_message() {
     let Some(errors) = load_errors() else {
+        // The repository's set has one; only another set may lack it.
+        assert!(
+            common::cases::golden_overridden(),
+            "no errors.json beside {}",
+            common::golden::cases_dir().display()
+        );
         note("SKIPPED every_golden_error_gives_inferno_s_message: the case set has no errors.json");
         return;
     };

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use common::golden::{load_cases, replay, TestDevice};
 use common::random::{RandomValue, Rng};
@@ -20,10 +20,23 @@ use exact_neuron::{
     ThresholdInput, VoltageElement,
 };
 
-/// The stream of device 0, or `None` after reporting the skip.
-fn gpu(test: &str) -> Option<Arc<CudaStream>> {
+/// One GPU test at a time. Every test here works on the same CUDA context
+/// (device 0's primary context), and the graph-capture test captures a
+/// stream of it. cudarc synchronizes the whole context when it makes a
+/// stream while its event tracking is on, and a context-wide synchronize
+/// from another thread while a capture is active invalidates the capture:
+/// run side by side, the tests would pass or fail with the thread timing.
+/// So each test holds this lock from its first CUDA call to its end.
+/// A test that failed while holding it poisons it; the next one goes on
+/// (the lock guards no data, only the timing).
+static GPU: Mutex<()> = Mutex::new(());
+
+/// The GPU lock (see [`GPU`]) and the stream of device 0, or `None` after
+/// reporting the skip. Keep the guard alive for the whole test.
+fn gpu(test: &str) -> Option<(MutexGuard<'static, ()>, Arc<CudaStream>)> {
+    let guard = GPU.lock().unwrap_or_else(PoisonError::into_inner);
     match exact_neuron::cuda::default_stream(0) {
-        Ok(stream) => Some(stream),
+        Ok(stream) => Some((guard, stream)),
         Err(why) => {
             skip(test, "REQUIRE_GPU", &why.to_string());
             None
@@ -173,7 +186,7 @@ fn bits<T: Element>(value: &T) -> u64 {
 
 #[test]
 fn every_kernel_matches_the_cpu_on_random_data() {
-    let Some(stream) = gpu("every_kernel_matches_the_cpu_on_random_data") else {
+    let Some((_gpu, stream)) = gpu("every_kernel_matches_the_cpu_on_random_data") else {
         return;
     };
     let mut rng = Rng::fresh("gpu kernels");
@@ -230,7 +243,7 @@ fn every_kernel_matches_the_cpu_on_random_data() {
 /// spikes and every view after each.
 #[test]
 fn the_neuron_state_machine_matches_the_cpu() {
-    let Some(stream) = gpu("the_neuron_state_machine_matches_the_cpu") else {
+    let Some((_gpu, stream)) = gpu("the_neuron_state_machine_matches_the_cpu") else {
         return;
     };
     let mut rng = Rng::fresh("gpu neuron");
@@ -317,7 +330,7 @@ fn the_neuron_state_machine_matches_the_cpu() {
 
 #[test]
 fn kernels_load_once_per_context() {
-    let Some(stream) = gpu("kernels_load_once_per_context") else {
+    let Some((_gpu, stream)) = gpu("kernels_load_once_per_context") else {
         return;
     };
     let a = Cuda::new(stream.clone()).unwrap();
@@ -333,7 +346,7 @@ fn kernels_load_once_per_context() {
 
 #[test]
 fn inputs_from_another_stream_are_waited_for() {
-    let Some(stream) = gpu("inputs_from_another_stream_are_waited_for") else {
+    let Some((_gpu, stream)) = gpu("inputs_from_another_stream_are_waited_for") else {
         return;
     };
     // A second stream puts cudarc in multi-stream mode: the input's write
@@ -352,9 +365,11 @@ fn inputs_from_another_stream_are_waited_for() {
 
 #[test]
 fn a_step_can_be_captured_into_a_cuda_graph() {
-    if gpu("a_step_can_be_captured_into_a_cuda_graph").is_none() {
+    // Held to the end: no other test may synchronize the context during
+    // the capture (see `GPU`).
+    let Some((_gpu, _)) = gpu("a_step_can_be_captured_into_a_cuda_graph") else {
         return;
-    }
+    };
     // Graph capture needs a non-default stream, and cudarc's cross-stream
     // event tracking off (its waits on pre-capture events are not allowed
     // inside a capture); see the README.
@@ -392,7 +407,7 @@ fn a_step_can_be_captured_into_a_cuda_graph() {
 
 #[test]
 fn golden_cases_replay_bit_for_bit_on_the_gpu() {
-    let Some(stream) = gpu("golden_cases_replay_bit_for_bit_on_the_gpu") else {
+    let Some((_gpu, stream)) = gpu("golden_cases_replay_bit_for_bit_on_the_gpu") else {
         return;
     };
     let cases = load_cases();

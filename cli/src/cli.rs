@@ -201,8 +201,9 @@ pub struct CompareArgs {
 
 #[derive(Debug, Args)]
 pub struct GoldenArgs {
-    /// Folder of golden cases (caseNNN/ folders holding case.json); default:
-    /// EXACT_NEURON_GOLDEN, else golden/cases beside the executable's folder.
+    /// Folder of golden cases (caseNNN/ folders holding case.json), or the
+    /// folder holding it; default: EXACT_NEURON_GOLDEN, else golden/cases
+    /// (the bundle) or tests/golden/cases (a checkout) above the executable.
     #[arg(long, value_name = "DIR")]
     pub cases: Option<PathBuf>,
     /// Where `run` runs the kernels.

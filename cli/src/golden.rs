@@ -73,22 +73,34 @@ pub fn compare_command(args: &CompareArgs) -> CliResult {
     }
 }
 
-/// The golden case folder: `--cases`, else `EXACT_NEURON_GOLDEN`, else
-/// `golden/cases` beside the folder of the executable (the bundle's
-/// layout: `bin/exact-neuron`, `golden/cases/`), else the shared cases of
-/// the source tree this was built from (`../shared/golden/cases`).
-fn cases_dir(args: &GoldenArgs) -> PathBuf {
-    if let Some(dir) = &args.cases {
-        return dir.clone();
+/// The golden case folder: `--cases`, else `EXACT_NEURON_GOLDEN` (either
+/// the cases folder or the folder holding `cases/`), else the first
+/// `golden/cases` (the bundle's layout: `bin/exact-neuron` beside
+/// `golden/cases/`) or `tests/golden/cases` (a checkout, whose
+/// `target/release/exact-neuron` is two levels down) found in the folders
+/// above the executable. Nothing of the build machine is baked in: a copy
+/// of the binary elsewhere finds no cases and says so.
+fn cases_dir(args: &GoldenArgs) -> Result<PathBuf, CliError> {
+    let named = args
+        .cases
+        .clone()
+        .or_else(|| std::env::var_os("EXACT_NEURON_GOLDEN").map(PathBuf::from));
+    if let Some(dir) = named {
+        let inner = dir.join("cases");
+        return Ok(if inner.is_dir() { inner } else { dir });
     }
-    if let Some(dir) = std::env::var_os("EXACT_NEURON_GOLDEN") {
-        return PathBuf::from(dir);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent()?.parent().map(|root| root.join("golden/cases")))
-        .filter(|dir| dir.is_dir())
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/golden/cases"))
+    let exe = std::env::current_exe()
+        .map_err(|err| CliError::failed(format!("cannot find this executable: {err}")))?;
+    exe.ancestors()
+        .skip(1)
+        .take(3)
+        .flat_map(|folder| [folder.join("golden/cases"), folder.join("tests/golden/cases")])
+        .find(|dir| dir.is_dir())
+        .ok_or_else(|| {
+            CliError::bad(
+                "no golden cases found near this executable: pass --cases=DIR or set EXACT_NEURON_GOLDEN",
+            )
+        })
 }
 
 /// The `run` flags of one case (its case.json's `cli` list).
@@ -136,7 +148,7 @@ fn replay(exe: &Path, case: &Path, device: &str, out: &Path) -> Result<(), Strin
 }
 
 pub fn golden_command(args: &GoldenArgs) -> CliResult {
-    let dir = cases_dir(args);
+    let dir = cases_dir(args)?;
     let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
         .map_err(|err| CliError::bad(format!("golden cases at {}: {err}", dir.display())))?
         .filter_map(|entry| entry.ok().map(|entry| entry.path()))

@@ -1,8 +1,9 @@
-//! The golden cases computed by inferno (`../shared/golden`), and a replay
-//! of them through `ExactNeuron` on any device the tests can stage data on.
+//! The golden cases computed by inferno (`tests/golden/`, see its README),
+//! and a replay of them through `ExactNeuron` on any device the tests can
+//! stage data on.
 //!
-//! The case folder is `EXACT_NEURON_GOLDEN` when set, else the shared one.
-//! `errors.json` is looked for in the case folder and then its parent.
+//! The case folder is `EXACT_NEURON_GOLDEN` when set, else the
+//! repository's (see [`cases_dir_in`]); `errors.json` is beside it.
 
 use std::fmt::Display;
 use std::fs;
@@ -12,7 +13,7 @@ use exact_neuron::half::{bf16, f16};
 use exact_neuron::{DType, Element, ExactNeuron, KernelDevice, NeuronParams, VoltageElement};
 use serde_json::Value;
 
-use super::cases::cases_dir_in;
+use super::cases::{cases_dir_in, errors_file_of};
 
 /// The folder of golden cases to replay (see [`cases_dir_in`]).
 pub fn cases_dir() -> PathBuf {
@@ -276,10 +277,7 @@ pub fn load_cases() -> Vec<Case> {
 
 /// The invalid parameter sets of `errors.json`, if the case set has one.
 pub fn load_errors() -> Option<Vec<ErrorCase>> {
-    let dir = cases_dir();
-    let path = [dir.join("errors.json"), dir.join("../errors.json")]
-        .into_iter()
-        .find(|path| path.is_file())?;
+    let path = errors_file_of(&cases_dir())?;
     let text = fs::read_to_string(&path).expect("errors.json is readable");
     let json: Value = serde_json::from_str(&text).expect("errors.json is JSON");
     Some(

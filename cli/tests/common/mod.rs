@@ -17,10 +17,16 @@ pub fn bin() -> PathBuf {
     }
 }
 
-/// The golden case folder: `EXACT_NEURON_GOLDEN`, else the shared one
-/// (`../shared/golden/cases` beside the repository).
+/// The golden case folder: `EXACT_NEURON_GOLDEN` (the cases folder or its
+/// parent), else the repository's `tests/golden/cases`.
 pub fn cases_dir() -> PathBuf {
     cases::cases_dir_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+}
+
+/// The golden set's `errors.json`, beside the cases folder; `None` when
+/// `EXACT_NEURON_GOLDEN` names a set without one.
+pub fn errors_file() -> Option<PathBuf> {
+    cases::errors_file_of(&cases_dir())
 }
 
 // Where the golden cases are, the skip rule and visible notes: the

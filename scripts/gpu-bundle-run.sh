@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# run.sh of the GPU bundle (scripts/gpu-bundle copies this file there).
+# Tests and benchmarks exact-neuron on this machine's GPU; needs no Rust,
+# no numpy, no CUDA toolkit (compute-sanitizer is used when present).
+#
+# Steps, most important first, each under its own time limit and all
+# within one budget (RUN_BUDGET_S, default 480 s; a step that finds too
+# little time left is SKIPPED):
+#   system       what machine, driver, clocks, libcuda, linking (system.txt)
+#   tests/lib-gpu-*  the library's GPU tests, with REQUIRE_GPU=1
+#   golden       every golden case through `exact-neuron run --device=cuda`
+#   bench        `exact-neuron bench --device=cuda` over BENCH_SIZES (the
+#                device is BENCH_DEVICE, for a dry run on the CPU)
+#   tests/...    every other test executable, with REQUIRE_GPU=1
+#   sanitizer    the GPU test executable under compute-sanitizer's memcheck,
+#                racecheck, initcheck and synccheck (SKIPPED without it)
+#
+# Under $OUT (else results/ beside this script) it writes at most these
+# files, each under 16 MiB: system.txt, tests.log, golden.log, bench.log,
+# bench.json, sanitizer.log and summary.txt, which it prints last (a line
+# per step: status, seconds, name; then the benchmark's rows at 2^26
+# elements and above). Exits nonzero when a step failed or timed out.
+
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out=${OUT:-$here/results}
+mkdir -p "$out" || exit 1
+cd "$here" || exit 1
+
+budget=${RUN_BUDGET_S:-480}
+bench_sizes=${BENCH_SIZES:-2^10,2^16,2^20,2^24,2^26,2^28,2^30}
+bench_device=${BENCH_DEVICE:-cuda} # cpu: a dry run of this script without a GPU
+# The GPU tests run under the sanitizers: the small ones (the big lengths
+# of every_kernel_matches_the_cpu_on_random_data are too slow there).
+sanitizer_tests=${SANITIZER_TESTS:-the_neuron_state_machine kernels_load_once inputs_from_another_stream a_step_can_be_captured golden_cases_replay}
+started=$(date +%s)
+deadline=$((started + budget))
+file_cap=$((15 * 1024 * 1024)) # each file under $OUT stays below this
+step_cap=$((4 * 1024 * 1024))  # output kept of one step
+
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+# Permissions may not survive a copy: make the executables executable, or
+# run copies of them from the scratch folder where that is not allowed.
+chmod +x "$here"/bin/* "$here"/tests/* 2>/dev/null
+bin_dir=$here/bin
+tests_dir=$here/tests
+for exe in "$here"/bin/* "$here"/tests/*; do
+    if [ ! -x "$exe" ]; then
+        mkdir -p "$scratch/bin" "$scratch/tests"
+        cp "$here"/bin/* "$scratch/bin/" && cp "$here"/tests/* "$scratch/tests/" &&
+            chmod +x "$scratch"/bin/* "$scratch"/tests/*
+        bin_dir=$scratch/bin
+        tests_dir=$scratch/tests
+        break
+    fi
+done
+
+export EXACT_NEURON_GOLDEN="$here/golden"
+export EXACT_NEURON_BIN="$bin_dir/exact-neuron"
+export REQUIRE_GPU=1
+export RUST_BACKTRACE=1
+
+summary="$scratch/summary.txt"
+: >"$summary"
+failed=0
+
+# record STATUS SECONDS NAME [NOTE]: one summary line, also shown now.
+record() {
+    local line
+    line=$(printf '%-8s %5ss  %s%s' "$1" "$2" "$3" "${4:+  ($4)}")
+    echo "$line" >>"$summary"
+    echo "$line"
+}
+
+# append LOG FILE: FILE's text at the end of $out/LOG, unless that would
+# take LOG past the cap; then a note instead.
+append() {
+    local log=$out/$1 size
+    size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+    if [ $((size + $(stat -c %s "$2"))) -gt "$file_cap" ]; then
+        echo "[run.sh: output left out: $1 would exceed $file_cap bytes]" >>"$log"
+    else
+        cat "$2" >>"$log"
+    fi
+}
+
+# step NAME LOG LIMIT COMMAND...: runs COMMAND with LIMIT seconds (less
+# when the budget has less left), its output (at most step_cap bytes) to
+# $out/LOG; records ok, FAILED (exit N) or TIMEOUT. Sets step_status.
+step() {
+    local name=$1 log=$2 limit=$3
+    shift 3
+    local now left
+    now=$(date +%s)
+    left=$((deadline - now))
+    if [ "$left" -lt 15 ]; then
+        record SKIPPED 0 "$name" "no time left of the ${budget}s budget"
+        step_status=skipped
+        return
+    fi
+    [ "$limit" -le "$left" ] || limit=$left
+    echo "== $name (time limit ${limit}s)" >>"$out/$log"
+    local t0 status
+    t0=$(date +%s)
+    timeout --kill-after=10 "$limit" "$@" 2>&1 </dev/null | head -c "$((step_cap + 1))" >"$scratch/step.out"
+    status=${PIPESTATUS[0]}
+    local secs=$(($(date +%s) - t0))
+    local note=
+    if [ "$(stat -c %s "$scratch/step.out")" -gt "$step_cap" ]; then
+        truncate -s "$step_cap" "$scratch/step.out"
+        printf '\n[run.sh: output cut at %s bytes]\n' "$step_cap" >>"$scratch/step.out"
+        note="output cut at $step_cap bytes"
+    fi
+    append "$log" "$scratch/step.out"
+    echo "== $name: exit $status after ${secs}s" >>"$out/$log"
+    case $status in
+    0)
+        record ok "$secs" "$name" "$note"
+        step_status=ok
+        ;;
+    124 | 137)
+        record TIMEOUT "$secs" "$name" "killed after ${limit}s; $log"
+        step_status=failed
+        failed=$((failed + 1))
+        ;;
+    *)
+        record FAILED "$secs" "$name" "exit $status; $log${note:+; $note}"
+        step_status=failed
+        failed=$((failed + 1))
+        tail -n 5 "$scratch/step.out" | sed 's/^/    | /'
+        ;;
+    esac
+}
+
+# system.txt: the machine, as the results will need to be read against it.
+system_info() {
+    echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "host: $(uname -a)"
+    echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') ($(nproc) threads)"
+    echo "memory: $(grep -m1 MemTotal /proc/meminfo)"
+    echo "glibc: $(ldd --version 2>&1 | head -n 1)"
+    echo "exact-neuron: $("$EXACT_NEURON_BIN" --version 2>&1)"
+    echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH-(unset)}"
+    echo "== ldconfig -p | grep libcuda"
+    ldconfig -p 2>&1 | grep libcuda || echo "(no libcuda in the linker cache)"
+    echo "== ldd $EXACT_NEURON_BIN"
+    ldd "$EXACT_NEURON_BIN" 2>&1
+    if command -v nvidia-smi >/dev/null 2>&1; then
+        echo "== nvidia-smi --query-gpu"
+        timeout 30 nvidia-smi --format=csv --query-gpu=name,pci.bus_id,driver_version,memory.total,clocks.sm,clocks.mem,clocks.max.sm,clocks.max.mem,clocks.applications.graphics,clocks.applications.memory,power.limit,pstate,compute_mode,mig.mode.current 2>&1
+        echo "== nvidia-smi -q -d CLOCK"
+        timeout 30 nvidia-smi -q -d CLOCK 2>&1
+        echo "== nvidia-smi"
+        timeout 30 nvidia-smi 2>&1
+    else
+        echo "nvidia-smi: not found"
+    fi
+    echo "== compute-sanitizer"
+    if [ -n "$sanitizer" ]; then
+        echo "$sanitizer"
+        timeout 30 "$sanitizer" --version 2>&1
+    else
+        echo "not found (the sanitizer steps are skipped)"
+    fi
+}
+
+# compute-sanitizer: on the PATH, or in a CUDA toolkit's usual places.
+sanitizer=$(command -v compute-sanitizer 2>/dev/null || true)
+for candidate in /usr/local/cuda/bin/compute-sanitizer /usr/local/cuda-*/bin/compute-sanitizer \
+    /opt/nvidia/*/compute-sanitizer/compute-sanitizer; do
+    if [ -z "$sanitizer" ] && [ -x "$candidate" ]; then sanitizer=$candidate; fi
+done
+
+echo "run.sh: budget ${budget}s; results in $out"
+export sanitizer
+export -f system_info
+step system system.txt 60 bash -c system_info
+
+# The library's GPU tests first, then the golden replay and the bench,
+# then every other test executable (the CLI's replay on CUDA among them).
+gpu_test=
+for candidate in "$tests_dir"/lib-gpu-*; do
+    if [ -z "$gpu_test" ] && [ -f "$candidate" ]; then gpu_test=$candidate; fi
+done
+: >"$out/tests.log"
+if [ -n "$gpu_test" ]; then
+    step "tests/$(basename "$gpu_test")" tests.log 300 "$gpu_test"
+fi
+
+: >"$out/golden.log"
+step "golden cases through exact-neuron run --device=cuda" golden.log 120 \
+    "$EXACT_NEURON_BIN" golden --device=cuda --cases="$EXACT_NEURON_GOLDEN"
+
+: >"$out/bench.log"
+rm -f "$out/bench.json"
+step "exact-neuron bench --device=$bench_device --sizes=$bench_sizes" bench.log 180 \
+    "$EXACT_NEURON_BIN" bench --device="$bench_device" --sizes="$bench_sizes" --json="$out/bench.json"
+
+for test in "$tests_dir"/*; do
+    [ "$test" != "$gpu_test" ] || continue
+    step "tests/$(basename "$test")" tests.log 300 "$test"
+done
+
+# sanitize TOOL: the GPU test executable under compute-sanitizer TOOL.
+# Its error count is in the summary; a missing tool or one that refuses
+# the device (no ERROR SUMMARY line) is SKIPPED, not a failure.
+: >"$out/sanitizer.log"
+sanitize() {
+    local tool=$1 name="compute-sanitizer --tool $1"
+    if [ -z "$sanitizer" ]; then
+        record SKIPPED 0 "$name" "compute-sanitizer not found"
+        return
+    fi
+    if [ -z "$gpu_test" ]; then
+        record SKIPPED 0 "$name" "no lib-gpu test executable in the bundle"
+        return
+    fi
+    local before
+    before=$(stat -c %s "$out/sanitizer.log")
+    # shellcheck disable=SC2086 # the filters are separate words
+    step "$name" sanitizer.log 90 "$sanitizer" --tool "$tool" --error-exitcode 99 \
+        --print-limit 100 "$gpu_test" --test-threads=1 $sanitizer_tests
+    local text errors
+    text=$(tail -c +"$((before + 1))" "$out/sanitizer.log")
+    errors=$(printf '%s\n' "$text" | grep -o 'ERROR SUMMARY: [0-9]*' | tail -n 1 | grep -o '[0-9]*$')
+    if [ -n "$errors" ]; then
+        echo "         $tool: $errors errors" | tee -a "$summary"
+    elif [ "$step_status" = failed ] &&
+        printf '%s\n' "$text" | grep -qiE 'not supported|unsupported|unable to|could not|is not available|Permission denied'; then
+        # The tool itself refused (device or driver not supported): not a
+        # failure of the crate. Turn the FAILED line into a SKIPPED one.
+        failed=$((failed - 1))
+        sed -i '$d' "$summary"
+        record SKIPPED 0 "$name" "the tool refused: $(printf '%s\n' "$text" | grep -iE 'not supported|unsupported|unable to|could not|is not available|Permission denied' | head -n 1 | cut -c1-120)"
+    fi
+}
+for tool in memcheck racecheck initcheck synccheck; do
+    sanitize "$tool"
+done
+
+# The summary, last: steps, then the benchmark's rows at 2^26 and above.
+{
+    echo "exact-neuron GPU bundle: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(($(date +%s) - started))s of ${budget}s"
+    cat "$summary"
+    echo
+    if [ -s "$out/bench.json" ]; then
+        echo "bench rows at 2^26 elements and above (bench.json):"
+        printf '%-10s %-6s %12s %14s %9s %10s\n' op dtype elements median_s GB/s '% of copy'
+        awk '
+            function field(name,   m) {
+                if (match($0, "\"" name "\":(\"[^\"]*\"|[-+0-9.eE]+)")) {
+                    m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+                    gsub(/"/, "", m)
+                    return m
+                }
+                return ""
+            }
+            /"elements":/ && field("elements") + 0 >= 67108864 {
+                printf "%-10s %-6s %12s %14.6g %9.1f %10.1f\n", field("op"), field("dtype"),
+                    field("elements"), field("median_s"), field("gbps"), field("pct_of_copy")
+                rows++
+            }
+            END { if (!rows) print "(none: no size of 2^26 or more was measured)" }' "$out/bench.json"
+    else
+        echo "bench: no bench.json (see bench.log)"
+    fi
+    if [ "$failed" -ne 0 ]; then
+        echo "$failed step(s) failed; logs in $out"
+    else
+        echo "no step failed; logs in $out"
+    fi
+} >"$out/summary.txt"
+
+# Every file under $OUT stays below 16 MiB.
+for file in "$out"/*; do
+    if [ -f "$file" ] && [ "$(stat -c %s "$file")" -gt "$file_cap" ]; then
+        truncate -s "$file_cap" "$file"
+        printf '\n[run.sh: cut at %s bytes]\n' "$file_cap" >>"$file"
+    fi
+done
+
+echo "== summary.txt"
+cat "$out/summary.txt"
+[ "$failed" -eq 0 ]
