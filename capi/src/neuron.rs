@@ -6,6 +6,8 @@ use exact_neuron::cudarc::driver::DevicePtr;
 use exact_neuron::cuda::DeviceValues;
 use exact_neuron::device::check_len;
 use exact_neuron::half::{bf16, f16};
+use exact_neuron::kernel::Op;
+use exact_neuron::launch::kernel_for;
 use exact_neuron::{AnyNeuron, DType, Error, NeuronParams, VoltageElement};
 
 use crate::cuda_device;
@@ -239,6 +241,9 @@ unsafe fn step(
     // SAFETY: NULL or live and unshared (the contract of every entry).
     let neuron = unsafe { handle(neuron) }?;
     let dtype = dtype_of(code)?;
+    // A type the operation has no kernel for is the first thing wrong with
+    // the call, whatever its values hold.
+    kernel_for(if threshold { Op::Threshold } else { Op::Override }, dtype)?;
     if values.is_null() {
         return Err(Failure::null(what));
     }

@@ -265,7 +265,12 @@ pub fn load_case(dir: &Path) -> Case {
 
 /// Every case folder (a folder holding `case.json`), sorted by name.
 pub fn load_cases() -> Vec<Case> {
-    let dir = cases_dir();
+    load_cases_in(&cases_dir())
+}
+
+/// Every case folder in `dir`, sorted by name (for a crate of the workspace
+/// whose manifest is not at the repository's root).
+pub fn load_cases_in(dir: &Path) -> Vec<Case> {
     let mut folders: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|err| panic!("golden cases at {}: {err}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -277,7 +282,12 @@ pub fn load_cases() -> Vec<Case> {
 
 /// The invalid parameter sets of `errors.json`, if the case set has one.
 pub fn load_errors() -> Option<Vec<ErrorCase>> {
-    let path = errors_file_of(&cases_dir())?;
+    load_errors_in(&cases_dir())
+}
+
+/// The invalid parameter sets of the set whose cases are in `cases`.
+pub fn load_errors_in(cases: &Path) -> Option<Vec<ErrorCase>> {
+    let path = errors_file_of(cases)?;
     let text = fs::read_to_string(&path).expect("errors.json is readable");
     let json: Value = serde_json::from_str(&text).expect("errors.json is JSON");
     Some(
