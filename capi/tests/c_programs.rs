@@ -233,6 +233,29 @@ fn every_misuse_gives_a_status_and_a_message() {
 }
 
 #[test]
+fn the_cuda_examples_host_parts_run_on_a_cpu_neuron() {
+    // simulator.cu without CUDA: its input model, reference and checks, on
+    // a CPU neuron with host buffers (the CUDA parts need nvcc and a GPU;
+    // the GPU bundle builds and runs them).
+    let program = scratch("simulator").join("simulator_host");
+    let capi = Path::new(env!("CARGO_MANIFEST_DIR"));
+    run(Command::new("c++")
+        .args(["-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .arg("-DEXACT_NEURON_HOST_ONLY")
+        .arg("-I")
+        .arg(capi.join("include"))
+        .args(["-x", "c++"])
+        .arg(capi.join("examples/simulator.cu"))
+        .args(["-x", "none"])
+        .arg(library(".a"))
+        .args(["-lpthread", "-ldl", "-lm"])
+        .arg("-o")
+        .arg(&program));
+    let output = run(&mut Command::new(&program));
+    assert!(output.contains("every spike and voltage as the host reference"), "{output}");
+}
+
+#[test]
 fn the_header_is_valid_cpp_and_the_shared_library_links() {
     let dir = scratch("cpp");
     let program = dir.join("header_cpp");
