@@ -104,34 +104,26 @@ pub(crate) unsafe fn borrowed_stream(
     Ok(unsafe { context.wrap_borrowed_stream(cu_stream) })
 }
 
-/// Devices for the stateless launches, by ordinal and stream handle. Each
-/// keeps its context's kernel modules loaded; the list is short (a
-/// simulator has a few streams), and the oldest entry goes when it is full.
-static KEEPERS: Mutex<Vec<(usize, usize, Cuda)>> = Mutex::new(Vec::new());
-
-/// How many devices [`KEEPERS`] holds at most.
-const KEEPER_SLOTS: usize = 32;
+/// One kernel device per device ordinal, kept for the life of the process
+/// so that the device's kernel modules stay loaded between stateless
+/// launches (a launch then loads nothing).
+static KEEPERS: Mutex<Vec<(usize, Cuda)>> = Mutex::new(Vec::new());
 
 /// A kernel device on the caller's `stream` of device `device`, for a
-/// stateless launch: made on first use and kept, so that a launch loads no
-/// module and allocates nothing.
+/// stateless launch. The stream is wrapped anew on every call (a stream
+/// handle may be destroyed and its value reused by another stream, so none
+/// is remembered); the kernels are those kept in [`KEEPERS`].
 ///
 /// # Safety
 /// As [`borrowed_stream`].
 pub(crate) unsafe fn device_on(device: c_int, stream: *mut c_void) -> Outcome<Cuda> {
     let context = context(device)?;
-    let key = (context.ordinal(), stream as usize);
-    let mut keepers = KEEPERS.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, _, cuda)) = keepers.iter().find(|(o, s, _)| (*o, *s) == key) {
-        context.bind_to_thread().map_err(Error::from)?;
-        return Ok(cuda.clone());
-    }
     // SAFETY: passed on from this function's contract.
     let wrapped = unsafe { borrowed_stream(&context, stream) }?;
     let cuda = Cuda::new(wrapped)?;
-    if keepers.len() == KEEPER_SLOTS {
-        keepers.remove(0);
+    let mut keepers = KEEPERS.lock().unwrap_or_else(|p| p.into_inner());
+    if !keepers.iter().any(|(o, _)| *o == context.ordinal()) {
+        keepers.push((context.ordinal(), cuda.clone()));
     }
-    keepers.push((key.0, key.1, cuda.clone()));
     Ok(cuda)
 }

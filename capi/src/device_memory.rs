@@ -5,8 +5,9 @@
 //! the allocation it lies in (`cuPointerGetAttribute`). A pointer into
 //! another context's memory, a host pointer, or a buffer that ends before
 //! the values do is refused here, before a kernel could fault on it. Memory
-//! the driver has no context for (virtual-memory mappings) passes: there
-//! the caller's word is all there is.
+//! the driver knows a device but no context for (stream-ordered pools,
+//! virtual-memory mappings) passes when the device is the call's: there the
+//! caller's word is all there is.
 
 use std::ffi::c_void;
 
@@ -53,25 +54,45 @@ pub(crate) fn device_buffer(
     }
     let addr = ptr as sys::CUdeviceptr;
     // SAFETY: the driver writes a `CUcontext` for this attribute.
-    let owner = unsafe {
-        attribute::<usize>(CUpointer_attribute::CU_POINTER_ATTRIBUTE_CONTEXT, addr)
-    };
+    let owner =
+        unsafe { attribute::<usize>(CUpointer_attribute::CU_POINTER_ATTRIBUTE_CONTEXT, addr) };
     match owner {
-        Ok(owner) if owner != 0 && owner != context.cu_ctx() as usize => {
-            return Err(Failure::new(
-                en_status::EN_ERR_WRONG_CONTEXT,
-                format!(
-                    "{what} is memory of another CUDA context than the primary context of device {}",
-                    context.ordinal()
-                ),
-            ))
-        }
+        Ok(owner) if owner != 0 && owner != context.cu_ctx() as usize => return Err(Failure::new(
+            en_status::EN_ERR_WRONG_CONTEXT,
+            format!(
+                "{what} is memory of another CUDA context than the primary context of device {}",
+                context.ordinal()
+            ),
+        )),
         Ok(_) => {}
         Err(CUresult::CUDA_ERROR_INVALID_VALUE) => {
-            return Err(Failure::new(
-                en_status::EN_ERR_WRONG_CONTEXT,
-                format!("{what} ({ptr:p}) is not CUDA device memory"),
-            ))
+            // No context: memory of a stream-ordered pool or a virtual
+            // mapping may have none but a device; host memory has neither.
+            // SAFETY: the driver writes an `int` for the device ordinal.
+            let device = unsafe {
+                attribute::<i32>(
+                    CUpointer_attribute::CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL,
+                    addr,
+                )
+            };
+            match device {
+                Ok(ordinal) if usize::try_from(ordinal).ok() == Some(context.ordinal()) => {}
+                Ok(ordinal) => {
+                    return Err(Failure::new(
+                        en_status::EN_ERR_WRONG_CONTEXT,
+                        format!(
+                            "{what} is memory of CUDA device {ordinal}, not of device {}",
+                            context.ordinal()
+                        ),
+                    ))
+                }
+                Err(_) => {
+                    return Err(Failure::new(
+                        en_status::EN_ERR_WRONG_CONTEXT,
+                        format!("{what} ({ptr:p}) is not CUDA device memory"),
+                    ))
+                }
+            }
         }
         Err(error) => return Err(Error::from(DriverError(error)).into()),
     }

@@ -59,11 +59,19 @@ unsafe fn spike_launch(
     check_nonzero(len)?;
     let value_bytes = byte_len(what, dtype, len)?;
     // Refuse a type without a kernel before touching the device.
-    kernel_for(if threshold { Op::Threshold } else { Op::Override }, dtype)?;
+    kernel_for(
+        if threshold {
+            Op::Threshold
+        } else {
+            Op::Override
+        },
+        dtype,
+    )?;
     // SAFETY: `stream` is a live stream of the device or a special handle
     // (the contract of the entries).
     let cuda = unsafe { device_on(device, stream) }?;
     let context = cuda.stream().context().clone();
+    // `device_on` made the context current on this thread.
     let input = device_buffer(what, &context, values, value_bytes)?;
     let output = device_buffer("spikes", &context, spikes.cast_const().cast(), len)?;
     let limits = cuda.grid_limits();

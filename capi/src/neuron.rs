@@ -2,8 +2,8 @@
 
 use std::ffi::{c_int, c_void};
 
-use exact_neuron::cudarc::driver::DevicePtr;
 use exact_neuron::cuda::DeviceValues;
+use exact_neuron::cudarc::driver::DevicePtr;
 use exact_neuron::device::check_len;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::Op;
@@ -194,7 +194,9 @@ pub unsafe extern "C" fn en_neuron_free(neuron: *mut en_neuron) {
 #[no_mangle]
 pub unsafe extern "C" fn en_neuron_len(neuron: *const en_neuron) -> usize {
     // SAFETY: NULL or live (the contract).
-    plain(0, || unsafe { neuron.as_ref() }.map_or(0, |n| n.inner.len()))
+    plain(0, || {
+        unsafe { neuron.as_ref() }.map_or(0, |n| n.inner.len())
+    })
 }
 
 /// The number of samples simulated at once; 0 for NULL.
@@ -218,8 +220,7 @@ pub unsafe extern "C" fn en_neuron_batch_size(neuron: *const en_neuron) -> usize
 pub unsafe extern "C" fn en_neuron_is_cuda(neuron: *const en_neuron) -> c_int {
     // SAFETY: NULL or live (the contract).
     plain(0, || {
-        unsafe { neuron.as_ref() }
-            .map_or(0, |n| c_int::from(matches!(n.inner, AnyNeuron::Cuda(_))))
+        unsafe { neuron.as_ref() }.map_or(0, |n| c_int::from(matches!(n.inner, AnyNeuron::Cuda(_))))
     })
 }
 
@@ -243,7 +244,14 @@ unsafe fn step(
     let dtype = dtype_of(code)?;
     // A type the operation has no kernel for is the first thing wrong with
     // the call, whatever its values hold.
-    kernel_for(if threshold { Op::Threshold } else { Op::Override }, dtype)?;
+    kernel_for(
+        if threshold {
+            Op::Threshold
+        } else {
+            Op::Override
+        },
+        dtype,
+    )?;
     if values.is_null() {
         return Err(Failure::null(what));
     }
@@ -260,6 +268,7 @@ unsafe fn step(
         }
         AnyNeuron::Cuda(cuda) => {
             let stream = cuda.device().stream().clone();
+            stream.context().bind_to_thread().map_err(Error::from)?;
             let bytes = byte_len(what, dtype, len)?;
             let addr = device_buffer(what, stream.context(), values, bytes)?;
             // SAFETY: `len` values of `dtype` at `addr`, in the stream's

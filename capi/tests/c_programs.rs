@@ -62,7 +62,9 @@ fn library(suffix: &str) -> PathBuf {
 
 /// A scratch folder for this test binary's outputs.
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("capi").join(name);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("capi")
+        .join(name);
     std::fs::create_dir_all(&dir).expect("the scratch folder can be made");
     dir
 }
@@ -124,8 +126,14 @@ fn case_file(case: &Case) -> Vec<u8> {
     let (value_dtype, values): (DType, Vec<u8>) = match &case.values {
         Values::Bool(v) => (DType::Bool, v.iter().map(|&b| u8::from(b)).collect()),
         Values::U8(v) => (DType::U8, v.clone()),
-        Values::F16(v) => (DType::F16, v.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect()),
-        Values::BF16(v) => (DType::BF16, v.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect()),
+        Values::F16(v) => (
+            DType::F16,
+            v.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect(),
+        ),
+        Values::BF16(v) => (
+            DType::BF16,
+            v.iter().flat_map(|x| x.to_bits().to_le_bytes()).collect(),
+        ),
         Values::F32(v) => (DType::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
         Values::F64(v) => (DType::F64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
     };
@@ -175,9 +183,11 @@ fn golden_files() -> Vec<PathBuf> {
         .collect()
 }
 
-/// inferno's parameter errors, as the flat file `errors.c` reads.
-fn errors_file() -> PathBuf {
-    let errors = load_errors_in(&cases_dir_in(&repo_root())).expect("the golden set has errors.json");
+/// inferno's parameter errors, as the flat file `errors.c` reads, in the
+/// scratch folder `folder` (one per test: the tests run side by side).
+fn errors_file(folder: &str) -> PathBuf {
+    let errors =
+        load_errors_in(&cases_dir_in(&repo_root())).expect("the golden set has errors.json");
     let mut out = b"ENERRS01".to_vec();
     out.extend((errors.len() as u64).to_le_bytes());
     for error in &errors {
@@ -185,14 +195,17 @@ fn errors_file() -> PathBuf {
         out.extend((error.message.len() as u64).to_le_bytes());
         out.extend(error.message.as_bytes());
     }
-    let path = scratch("errors").join("errors.bin");
+    let path = scratch(folder).join("errors.bin");
     std::fs::write(&path, out).expect("errors file written");
     path
 }
 
 /// valgrind, when installed.
 fn valgrind() -> Option<Command> {
-    let found = Command::new("valgrind").arg("--version").output().is_ok_and(|o| o.status.success());
+    let found = Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !found {
         eprintln!("SKIPPED the valgrind runs: valgrind is not installed");
         return None;
@@ -214,7 +227,10 @@ fn the_golden_cases_run_bit_for_bit_through_the_c_api() {
     let program = scratch("golden").join("golden");
     build("cc", "c99", "golden.c", &program);
     let output = run(Command::new(&program).args(&files));
-    assert!(output.contains(&format!("{} golden case(s) bit for bit", files.len())), "{output}");
+    assert!(
+        output.contains(&format!("{} golden case(s) bit for bit", files.len())),
+        "{output}"
+    );
     if let Some(mut valgrind) = valgrind() {
         run(valgrind.arg(&program).args(&files));
     }
@@ -222,11 +238,14 @@ fn the_golden_cases_run_bit_for_bit_through_the_c_api() {
 
 #[test]
 fn every_misuse_gives_a_status_and_a_message() {
-    let errors = errors_file();
+    let errors = errors_file("errors");
     let program = scratch("errors").join("errors");
     build("cc", "c99", "errors.c", &program);
     let output = run(Command::new(&program).arg(&errors));
-    assert!(output.contains("every misuse gave its status and message"), "{output}");
+    assert!(
+        output.contains("every misuse gave its status and message"),
+        "{output}"
+    );
     if let Some(mut valgrind) = valgrind() {
         run(valgrind.arg(&program).arg(&errors));
     }
@@ -240,7 +259,14 @@ fn the_cuda_examples_host_parts_run_on_a_cpu_neuron() {
     let program = scratch("simulator").join("simulator_host");
     let capi = Path::new(env!("CARGO_MANIFEST_DIR"));
     run(Command::new("c++")
-        .args(["-std=c++14", "-Wall", "-Wextra", "-Werror", "-pedantic", "-g"])
+        .args([
+            "-std=c++14",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-g",
+        ])
         .arg("-DEXACT_NEURON_HOST_ONLY")
         .arg("-I")
         .arg(capi.join("include"))
@@ -252,7 +278,66 @@ fn the_cuda_examples_host_parts_run_on_a_cpu_neuron() {
         .arg("-o")
         .arg(&program));
     let output = run(&mut Command::new(&program));
-    assert!(output.contains("every spike and voltage as the host reference"), "{output}");
+    assert!(
+        output.contains("every spike and voltage as the host reference"),
+        "{output}"
+    );
+}
+
+#[test]
+fn install_sh_and_pkg_config_give_the_compile_and_link_lines() {
+    let found = Command::new("pkg-config")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("SKIPPED the pkg-config test: pkg-config is not installed");
+        return;
+    }
+    let capi = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let prefix = scratch("install").join("prefix");
+    let _ = std::fs::remove_dir_all(&prefix);
+    let lib_dir = library(".a").parent().unwrap().to_path_buf();
+    assert_eq!(
+        library(".so").parent().unwrap(),
+        lib_dir,
+        "both libraries in one folder"
+    );
+    run(Command::new("bash")
+        .arg(capi.join("install.sh"))
+        .arg(&prefix)
+        .arg(&lib_dir));
+    let pkg_config = |args: &[&str]| {
+        run(Command::new("pkg-config")
+            .env("PKG_CONFIG_PATH", prefix.join("lib/pkgconfig"))
+            .args(args)
+            .arg("exact_neuron_c"))
+    };
+    assert_eq!(
+        pkg_config(&["--modversion"]).trim(),
+        env!("CARGO_PKG_VERSION")
+    );
+    let flags: Vec<String> = pkg_config(&["--cflags", "--libs"])
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    // Linked against the installed shared library, the misuse program runs
+    // as it does statically linked.
+    let program = scratch("install").join("errors_shared");
+    run(Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .arg(capi.join("tests/errors.c"))
+        .args(&flags)
+        .arg("-lpthread")
+        .arg("-o")
+        .arg(&program));
+    let output = run(Command::new(&program)
+        .env("LD_LIBRARY_PATH", prefix.join("lib"))
+        .arg(errors_file("install")));
+    assert!(
+        output.contains("every misuse gave its status and message"),
+        "{output}"
+    );
 }
 
 #[test]
@@ -282,7 +367,15 @@ fn the_header_is_valid_cpp_and_the_shared_library_links() {
     for (compiler, standard, language) in [("cc", "c99", "c"), ("c++", "c++17", "c++")] {
         run(Command::new(compiler)
             .arg(format!("-std={standard}"))
-            .args(["-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only", "-x", language])
+            .args([
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                "-pedantic",
+                "-fsyntax-only",
+                "-x",
+                language,
+            ])
             .arg(capi.join("include/exact_neuron.h")));
     }
 }

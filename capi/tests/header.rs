@@ -53,7 +53,10 @@ fn every_function_is_documented_and_every_enum_is_the_c_one() {
             .rsplit(|c: char| c == ' ' || c == '*')
             .next()
             .unwrap_or_default();
-        assert!(name.starts_with("en_"), "{name} is not in the en_ namespace");
+        assert!(
+            name.starts_with("en_"),
+            "{name} is not in the en_ namespace"
+        );
         functions += 1;
         assert!(
             i > 0 && lines[i - 1].trim_start().starts_with("*/"),
