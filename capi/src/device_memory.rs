@@ -57,13 +57,15 @@ pub(crate) fn device_buffer(
     let owner =
         unsafe { attribute::<usize>(CUpointer_attribute::CU_POINTER_ATTRIBUTE_CONTEXT, addr) };
     match owner {
-        Ok(owner) if owner != 0 && owner != context.cu_ctx() as usize => return Err(Failure::new(
-            en_status::EN_ERR_WRONG_CONTEXT,
-            format!(
+        Ok(owner) if owner != 0 && owner != context.cu_ctx() as usize => {
+            return Err(Failure::new(
+                en_status::EN_ERR_WRONG_CONTEXT,
+                format!(
                 "{what} is memory of another CUDA context than the primary context of device {}",
                 context.ordinal()
             ),
-        )),
+            ))
+        }
         Ok(_) => {}
         Err(CUresult::CUDA_ERROR_INVALID_VALUE) => {
             // No context: memory of a stream-ordered pool or a virtual

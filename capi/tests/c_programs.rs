@@ -341,6 +341,32 @@ fn install_sh_and_pkg_config_give_the_compile_and_link_lines() {
 }
 
 #[test]
+fn the_readme_example_compiles_links_and_prints_what_it_says() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    let section = &readme[readme
+        .find("## From C and CUDA C++")
+        .expect("the README has the C section")..];
+    let start = section.find("```c\n").expect("a C example") + 5;
+    let example = &section[start..start + section[start..].find("```").unwrap()];
+    let dir = scratch("readme");
+    let source = dir.join("prog.c");
+    std::fs::write(&source, example).unwrap();
+    let program = dir.join("prog");
+    // The static link line of the README.
+    let capi = Path::new(env!("CARGO_MANIFEST_DIR"));
+    run(Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"])
+        .arg(&source)
+        .arg("-I")
+        .arg(capi.join("include"))
+        .arg(library(".a"))
+        .args(["-lpthread", "-ldl", "-lm", "-o"])
+        .arg(&program));
+    let output = run(&mut Command::new(&program));
+    assert_eq!(output, "1 -50\n0 -60\n0 -60\n1 -50\n0 -60\n1 -50\n");
+}
+
+#[test]
 fn the_header_is_valid_cpp_and_the_shared_library_links() {
     let dir = scratch("cpp");
     let program = dir.join("header_cpp");

@@ -49,10 +49,7 @@ fn every_function_is_documented_and_every_enum_is_the_c_one() {
             continue;
         }
         let before = &line[..line.find('(').unwrap()];
-        let name = before
-            .rsplit(|c: char| c == ' ' || c == '*')
-            .next()
-            .unwrap_or_default();
+        let name = before.rsplit([' ', '*']).next().unwrap_or_default();
         assert!(
             name.starts_with("en_"),
             "{name} is not in the en_ namespace"

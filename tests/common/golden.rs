@@ -271,7 +271,7 @@ pub fn load_cases() -> Vec<Case> {
 /// Every case folder in `dir`, sorted by name (for a crate of the workspace
 /// whose manifest is not at the repository's root).
 pub fn load_cases_in(dir: &Path) -> Vec<Case> {
-    let mut folders: Vec<PathBuf> = fs::read_dir(&dir)
+    let mut folders: Vec<PathBuf> = fs::read_dir(dir)
         .unwrap_or_else(|err| panic!("golden cases at {}: {err}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.join("case.json").is_file())
