@@ -31,8 +31,8 @@ pub enum en_dtype {
 }
 
 /// An `en_dtype` as the functions receive it: the integer C passes, which
-/// may be out of range until [`dtype_of`] has checked it. The header names
-/// it `en_dtype`.
+/// may be out of range; every function that takes one checks it before
+/// use. The header names it `en_dtype`.
 pub type en_dtype_code = c_int;
 
 /// The element type `code` names, or `EN_ERR_BAD_DTYPE`.
