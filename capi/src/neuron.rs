@@ -193,9 +193,10 @@ pub unsafe extern "C" fn en_neuron_free(neuron: *mut en_neuron) {
 /// `neuron` is NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn en_neuron_len(neuron: *const en_neuron) -> usize {
-    // SAFETY: NULL or live (the contract).
     plain(0, || {
-        unsafe { neuron.as_ref() }.map_or(0, |n| n.inner.len())
+        // SAFETY: NULL or live (the contract).
+        let neuron = unsafe { neuron.as_ref() };
+        neuron.map_or(0, |n| n.inner.len())
     })
 }
 
@@ -205,9 +206,10 @@ pub unsafe extern "C" fn en_neuron_len(neuron: *const en_neuron) -> usize {
 /// `neuron` is NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn en_neuron_batch_size(neuron: *const en_neuron) -> usize {
-    // SAFETY: NULL or live (the contract).
     plain(0, || {
-        unsafe { neuron.as_ref() }.map_or(0, |n| n.inner.batch_size())
+        // SAFETY: NULL or live (the contract).
+        let neuron = unsafe { neuron.as_ref() };
+        neuron.map_or(0, |n| n.inner.batch_size())
     })
 }
 
@@ -218,9 +220,10 @@ pub unsafe extern "C" fn en_neuron_batch_size(neuron: *const en_neuron) -> usize
 /// `neuron` is NULL or a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn en_neuron_is_cuda(neuron: *const en_neuron) -> c_int {
-    // SAFETY: NULL or live (the contract).
     plain(0, || {
-        unsafe { neuron.as_ref() }.map_or(0, |n| c_int::from(matches!(n.inner, AnyNeuron::Cuda(_))))
+        // SAFETY: NULL or live (the contract).
+        let neuron = unsafe { neuron.as_ref() };
+        neuron.map_or(0, |n| c_int::from(matches!(n.inner, AnyNeuron::Cuda(_))))
     })
 }
 
