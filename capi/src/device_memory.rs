@@ -38,8 +38,10 @@ unsafe fn attribute<T: Default>(
     }
 }
 
-/// `ptr` as the address of `bytes` bytes of device memory in `context`:
-/// `EN_ERR_NULL_POINTER` for NULL, `EN_ERR_WRONG_CONTEXT` for memory of
+/// `ptr` as the address of `bytes` bytes of device memory in `context`,
+/// holding values of `alignment` bytes each: `EN_ERR_NULL_POINTER` for
+/// NULL, `EN_ERR_BAD_VALUES` for an address not aligned for the values (a
+/// kernel's load there would fault), `EN_ERR_WRONG_CONTEXT` for memory of
 /// another context or memory the driver does not know,
 /// `EN_ERR_LENGTH_MISMATCH` when the allocation ends before `bytes` do.
 /// `context` must be current on this thread.
@@ -48,11 +50,18 @@ pub(crate) fn device_buffer(
     context: &CudaContext,
     ptr: *const c_void,
     bytes: usize,
+    alignment: usize,
 ) -> Outcome<sys::CUdeviceptr> {
     if ptr.is_null() {
         return Err(Failure::null(what));
     }
     let addr = ptr as sys::CUdeviceptr;
+    if addr % alignment as u64 != 0 {
+        return Err(Failure::new(
+            en_status::EN_ERR_BAD_VALUES,
+            format!("{what} ({ptr:p}) is not aligned to {alignment} bytes, as its values must be"),
+        ));
+    }
     // SAFETY: the driver writes a `CUcontext` for this attribute.
     let owner =
         unsafe { attribute::<usize>(CUpointer_attribute::CU_POINTER_ATTRIBUTE_CONTEXT, addr) };

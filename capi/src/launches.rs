@@ -72,8 +72,8 @@ unsafe fn spike_launch(
     let cuda = unsafe { device_on(device, stream) }?;
     let context = cuda.stream().context().clone();
     // `device_on` made the context current on this thread.
-    let input = device_buffer(what, &context, values, value_bytes)?;
-    let output = device_buffer("spikes", &context, spikes.cast_const().cast(), len)?;
+    let input = device_buffer(what, &context, values, value_bytes, dtype.size())?;
+    let output = device_buffer("spikes", &context, spikes.cast_const().cast(), len, 1)?;
     let limits = cuda.grid_limits();
     let plan = if threshold {
         LaunchPlan::threshold_dyn(dtype, len, output, input, limits)
@@ -205,8 +205,14 @@ pub unsafe extern "C" fn en_launch_voltage(
         // handle (this function's contract).
         let cuda = unsafe { device_on(device, stream) }?;
         let context = cuda.stream().context().clone();
-        let input = device_buffer("spikes", &context, spikes.cast(), len)?;
-        let output = device_buffer("voltage", &context, voltage.cast_const(), voltage_bytes)?;
+        let input = device_buffer("spikes", &context, spikes.cast(), len, 1)?;
+        let output = device_buffer(
+            "voltage",
+            &context,
+            voltage.cast_const(),
+            voltage_bytes,
+            dtype.size(),
+        )?;
         let plan = match dtype {
             DType::F16 => voltage_plan::<f16>(len, output, input, rest_v, thresh_v, &cuda),
             DType::BF16 => voltage_plan::<bf16>(len, output, input, rest_v, thresh_v, &cuda),

@@ -273,7 +273,7 @@ unsafe fn step(
             let stream = cuda.device().stream().clone();
             stream.context().bind_to_thread().map_err(Error::from)?;
             let bytes = byte_len(what, dtype, len)?;
-            let addr = device_buffer(what, stream.context(), values, bytes)?;
+            let addr = device_buffer(what, stream.context(), values, bytes, dtype.size())?;
             // SAFETY: `len` values of `dtype` at `addr`, in the stream's
             // context (checked by the driver where it can tell, and the
             // contract), unwritten until the step has run on the stream.

@@ -398,6 +398,12 @@ fn memory_and_streams_of_another_context_are_refused() {
     other.bind_to_thread().unwrap();
     // SAFETY: allocated above, unused since.
     unsafe { result::free_sync(foreign) }.unwrap();
+    // An address not aligned for its values (a kernel's load would fault).
+    let padded = stream.alloc_zeros::<f32>(n + 1).unwrap();
+    let odd = (raw(&padded, &stream) as usize + 2) as *const c_void;
+    // SAFETY: live handle; the address is refused unread.
+    let status = unsafe { en_neuron_forward(cuda, en_dtype::EN_F32 as i32, odd, n) };
+    assert_eq!(status, en_status::EN_ERR_BAD_VALUES);
     // NULL, as on the CPU.
     // SAFETY: live handle; NULL is refused.
     let status = unsafe { en_neuron_forward(cuda, en_dtype::EN_F32 as i32, std::ptr::null(), n) };
