@@ -183,13 +183,17 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
 }
 
-/// `threshold` -> `Threshold`.
+/// `threshold` -> `Threshold`, `step_bits_override` -> `StepBitsOverride`.
 fn capitalized(stem: &str) -> String {
-    let mut chars = stem.chars();
-    match chars.next() {
-        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
-        None => String::new(),
-    }
+    stem.split('_')
+        .map(|word| {
+            let mut chars = word.chars();
+            match chars.next() {
+                Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect()
 }
 
 fn path_str(path: &Path) -> String {

@@ -9,6 +9,8 @@
 #   system       what machine, driver, clocks, libcuda, linking (system.txt)
 #   tests/lib-gpu-*  the library's GPU tests, with REQUIRE_GPU=1
 #   golden       every golden case through `exact-neuron run --device=cuda`
+#   simulator    capi/examples/simulator.cu built with nvcc against the
+#                bundled C API and run (SKIPPED where nvcc is absent)
 #   bench        `exact-neuron bench --device=cuda` over BENCH_SIZES (the
 #                device is BENCH_DEVICE, for a dry run on the CPU)
 #   python       where python3 imports torch and numpy: the bundled wheel
@@ -197,6 +199,28 @@ fi
 : >"$out/golden.log"
 step "golden cases through exact-neuron run --device=cuda" golden.log 120 \
     "$EXACT_NEURON_BIN" golden --device=cuda --cases="$EXACT_NEURON_GOLDEN"
+
+# The C API's CUDA example: built with nvcc where there is one (on the
+# PATH or in a CUDA toolkit's usual places), then run. Its output goes to
+# tests.log.
+nvcc=$(command -v nvcc 2>/dev/null || true)
+for candidate in /usr/local/cuda/bin/nvcc /usr/local/cuda-*/bin/nvcc; do
+    if [ -z "$nvcc" ] && [ -x "$candidate" ]; then nvcc=$candidate; fi
+done
+if [ -z "$nvcc" ]; then
+    record SKIPPED 0 "capi simulator.cu (nvcc build)" "nvcc not found"
+elif [ ! -f "$here/capi/examples/simulator.cu" ]; then
+    record SKIPPED 0 "capi simulator.cu (nvcc build)" "no capi/ in the bundle"
+else
+    step "capi simulator.cu (nvcc build)" tests.log 180 "$nvcc" -std=c++14 -O2 \
+        -I "$here/capi/include" "$here/capi/examples/simulator.cu" \
+        "$here/capi/lib/libexact_neuron_c.a" -lpthread -ldl -lm -o "$scratch/simulator"
+    if [ "$step_status" = ok ]; then
+        step "capi simulator (run)" tests.log 60 "$scratch/simulator"
+    else
+        record SKIPPED 0 "capi simulator (run)" "the build failed"
+    fi
+fi
 
 : >"$out/bench.log"
 rm -f "$out/bench.json"

@@ -14,7 +14,9 @@ use cudarc::driver::CudaStream;
 use crate::cpu::CpuNeuron;
 use crate::cuda::{CudaNeuron, DeviceValues};
 use crate::dtype::DType;
+use crate::dynamic_steps::{SpikeFormat, StepTrace};
 use crate::error::{Error, Result};
+use crate::kernel::SpikeRule;
 use crate::neuron::ExactNeuron;
 use crate::params::NeuronParams;
 use crate::values::{HostSlice, HostValues};
@@ -154,6 +156,64 @@ impl AnyNeuron {
                 device: "cpu",
             }),
         }
+    }
+
+    /// One step by `rule` on host values, the spikes returned as bits: see
+    /// [`ExactNeuron::forward_bits_dyn`].
+    pub fn forward_bits(&mut self, rule: SpikeRule, inputs: HostSlice<'_>) -> Result<Vec<u32>> {
+        on_either!(self, n => n.forward_bits_dyn(rule, &inputs))
+    }
+
+    /// One fused step by `rule` on host values that leaves the voltage view
+    /// in `voltage` fresh: see [`ExactNeuron::forward_with_voltage_dyn`].
+    pub fn forward_with_voltage(
+        &mut self,
+        rule: SpikeRule,
+        inputs: HostSlice<'_>,
+        voltage: DType,
+    ) -> Result<()> {
+        on_either!(self, n => n.forward_with_voltage_dyn(rule, &inputs, voltage))
+    }
+
+    /// `T` steps by `rule` in one launch on host values: see
+    /// [`ExactNeuron::forward_steps_dyn`].
+    pub fn forward_steps(
+        &mut self,
+        rule: SpikeRule,
+        inputs: HostSlice<'_>,
+        format: SpikeFormat,
+        voltage: Option<DType>,
+    ) -> Result<StepTrace> {
+        on_either!(self, n => n.forward_steps_dyn(rule, &inputs, format, voltage))
+    }
+
+    /// `T` steps by `rule` in one launch on CUDA memory given by address;
+    /// a CPU neuron refuses it with [`Error::WrongDevice`].
+    pub fn forward_steps_device(
+        &mut self,
+        rule: SpikeRule,
+        inputs: &DeviceValues,
+        format: SpikeFormat,
+        voltage: Option<DType>,
+    ) -> Result<StepTrace> {
+        match self {
+            AnyNeuron::Cuda(n) => n.forward_steps_dyn(rule, inputs, format, voltage),
+            AnyNeuron::Cpu(_) => Err(Error::WrongDevice {
+                what: "device inputs",
+                device: "cpu",
+            }),
+        }
+    }
+
+    /// A host copy of the spikes as bits: see [`ExactNeuron::spike_bits`].
+    pub fn spike_bits(&mut self) -> Result<Vec<u32>> {
+        on_either!(self, n => n.spike_bits_to_host())
+    }
+
+    /// Loads the spike state from bits: see
+    /// [`ExactNeuron::load_spike_bits`].
+    pub fn load_spike_bits(&mut self, words: &[u32]) -> Result<()> {
+        on_either!(self, n => n.load_spike_bits(words))
     }
 
     /// A host copy of the voltage in `dtype`: see

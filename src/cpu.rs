@@ -12,7 +12,7 @@
 //! output of such a step does not fit in the cache anyway, and memory
 //! traffic is what limits the loop there (about a fifth less of it).
 
-use crate::device::{check_len, host_zeroed, KernelDevice};
+use crate::device::{check_bits_len, check_len, host_zeroed, KernelDevice, StepVoltage};
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::Result;
 use crate::neuron::ExactNeuron;
@@ -116,7 +116,248 @@ mod stream {
     }
 }
 
+/// The 32 tests of a full word as bytes (0 or 1): vector compares, whose
+/// count the compiler knows.
+#[inline(always)]
+fn tests_of_word<T: Copy>(inputs: &[T; 32], test: &impl Fn(T) -> bool) -> [u8; 32] {
+    let (low, high) = inputs.split_at(BLOCK);
+    let mut bytes = [0u8; 32];
+    bytes[..BLOCK].copy_from_slice(&block_of(low, test));
+    bytes[BLOCK..].copy_from_slice(&block_of(high, test));
+    bytes
+}
+
+/// The word whose bit `j` is byte `j` (each 0 or 1).
+#[inline(always)]
+fn mask_of_bytes(bytes: &[u8; 32]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{__m128i, _mm_loadu_si128, _mm_movemask_epi8, _mm_slli_epi64};
+        // SAFETY: SSE2, which these intrinsics need, is part of the x86-64
+        // baseline; both loads read 16 bytes inside the 32-byte array
+        // (`loadu` has no alignment requirement).
+        unsafe {
+            let low = _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>());
+            let high = _mm_loadu_si128(bytes.as_ptr().add(16).cast::<__m128i>());
+            // 0 or 1 shifted into each byte's top bit, which movemask takes
+            let low = _mm_movemask_epi8(_mm_slli_epi64::<7>(low)) as u32;
+            let high = _mm_movemask_epi8(_mm_slli_epi64::<7>(high)) as u32;
+            low | high << 16
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        bytes
+            .iter()
+            .enumerate()
+            .fold(0, |word, (j, &byte)| word | (u32::from(byte) << j))
+    }
+}
+
+/// Packs whole words: `inputs` holds 32 per word of `words`, and
+/// `voltage`, if given, one voltage per input.
+#[inline(always)]
+fn pack_words<T: Copy, V: Copy>(
+    inputs: &[T],
+    words: &mut [u32],
+    voltage: Option<(&mut [V], V, V)>,
+    test: &impl Fn(T) -> bool,
+) {
+    match voltage {
+        None => {
+            for (word, chunk) in words.iter_mut().zip(inputs.chunks_exact(32)) {
+                let chunk: &[T; 32] = chunk.try_into().expect("chunks of 32");
+                *word = mask_of_bytes(&tests_of_word(chunk, test));
+            }
+        }
+        Some((volts, rest, thresh)) => {
+            for ((word, chunk), volts) in words
+                .iter_mut()
+                .zip(inputs.chunks_exact(32))
+                .zip(volts.chunks_exact_mut(32))
+            {
+                let chunk: &[T; 32] = chunk.try_into().expect("chunks of 32");
+                let bytes = tests_of_word(chunk, test);
+                *word = mask_of_bytes(&bytes);
+                for (volt, &byte) in volts.iter_mut().zip(&bytes) {
+                    *volt = if byte != 0 { thresh } else { rest };
+                }
+            }
+        }
+    }
+}
+
+/// Packs `rows` rows of `count` inputs into words and, if `voltage` is
+/// given, writes each element's voltage from the same tests (the lengths
+/// are checked by the caller: `rows * count` inputs and voltages, `rows *
+/// ceil(count / 32)` words). One pass: a word's 32 tests are made once, as
+/// bytes, then masked into the word and mapped to voltages.
+fn pack_rows<T: Copy, V: Copy>(
+    inputs: &[T],
+    count: usize,
+    words: &mut [u32],
+    voltage: Option<(&mut [V], V, V)>,
+    test: impl Fn(T) -> bool,
+) {
+    if count == 0 {
+        return;
+    }
+    if count % 32 == 0 {
+        // Rows of whole words lie end to end as one run of words.
+        pack_words(inputs, words, voltage, &test);
+        return;
+    }
+    let per_row = count.div_ceil(32);
+    let full = count / 32 * 32;
+    match voltage {
+        None => {
+            for (row, out) in inputs
+                .chunks_exact(count)
+                .zip(words.chunks_exact_mut(per_row))
+            {
+                let (last, out) = out.split_last_mut().expect("a partial word per row");
+                pack_words::<T, V>(&row[..full], out, None, &test);
+                *last = pack_tail(&row[full..], &test).0;
+            }
+        }
+        Some((volts, rest, thresh)) => {
+            for ((row, out), volts) in inputs
+                .chunks_exact(count)
+                .zip(words.chunks_exact_mut(per_row))
+                .zip(volts.chunks_exact_mut(count))
+            {
+                let (last, out) = out.split_last_mut().expect("a partial word per row");
+                let (volts, tail_volts) = volts.split_at_mut(full);
+                pack_words(&row[..full], out, Some((volts, rest, thresh)), &test);
+                let (word, bytes) = pack_tail(&row[full..], &test);
+                *last = word;
+                for (volt, &byte) in tail_volts.iter_mut().zip(&bytes) {
+                    *volt = if byte != 0 { thresh } else { rest };
+                }
+            }
+        }
+    }
+}
+
+/// The partial word of fewer than 32 inputs, padding bits 0, and its tests
+/// as bytes.
+#[inline(always)]
+fn pack_tail<T: Copy>(inputs: &[T], test: &impl Fn(T) -> bool) -> (u32, [u8; 32]) {
+    let mut bytes = [0u8; 32];
+    for (byte, &input) in bytes.iter_mut().zip(inputs) {
+        *byte = u8::from(test(input));
+    }
+    (mask_of_bytes(&bytes), bytes)
+}
+
+/// Unpacks words into `rows * count` elements, `set` where the bit is set
+/// and `clear` elsewhere (the lengths are checked by the caller).
+fn unpack_rows<V: Copy>(words: &[u32], count: usize, out: &mut [V], set: V, clear: V) {
+    if count == 0 {
+        return;
+    }
+    let per_row = count.div_ceil(32);
+    for (row, words) in out.chunks_exact_mut(count).zip(words.chunks_exact(per_row)) {
+        for (chunk, &word) in row.chunks_mut(32).zip(words) {
+            for (j, value) in chunk.iter_mut().enumerate() {
+                *value = if word >> j & 1 != 0 { set } else { clear };
+            }
+        }
+    }
+}
+
+/// The fused byte step: spikes, the voltage if asked and the state, in one
+/// pass over blocks of [`BLOCK`] elements.
+fn step_bytes<T: Copy, V: Copy>(
+    inputs: &[T],
+    spikes: &mut [u8],
+    voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+    state: Option<&mut Vec<u8>>,
+    test: impl Fn(T) -> bool,
+) -> Result<()> {
+    check_len("inputs", spikes.len(), inputs.len())?;
+    if let Some(voltage) = &voltage {
+        check_len("voltage buffer", spikes.len(), voltage.out.len())?;
+    }
+    if let Some(state) = &state {
+        if state.len() > spikes.len() {
+            return Err(crate::Error::LengthMismatch {
+                what: "spike state",
+                expected: spikes.len(),
+                actual: state.len(),
+            });
+        }
+    }
+    match voltage {
+        None => write_spikes(inputs, spikes, &test),
+        Some(StepVoltage { out, rest, thresh }) => {
+            let mut inputs_blocks = inputs.chunks_exact(BLOCK);
+            let mut spike_blocks = spikes.chunks_exact_mut(BLOCK);
+            let mut volt_blocks = out.chunks_exact_mut(BLOCK);
+            for ((spikes, volts), inputs) in (&mut spike_blocks)
+                .zip(&mut volt_blocks)
+                .zip(&mut inputs_blocks)
+            {
+                let block = block_of(inputs, &test);
+                spikes.copy_from_slice(&block);
+                for (volt, &spike) in volts.iter_mut().zip(&block) {
+                    *volt = if spike != 0 { thresh } else { rest };
+                }
+            }
+            for ((spike, volt), &input) in spike_blocks
+                .into_remainder()
+                .iter_mut()
+                .zip(volt_blocks.into_remainder())
+                .zip(inputs_blocks.remainder())
+            {
+                let fired = test(input);
+                *spike = u8::from(fired);
+                *volt = if fired { thresh } else { rest };
+            }
+        }
+    }
+    if let Some(state) = state {
+        let last = spikes.len() - state.len();
+        state.copy_from_slice(&spikes[last..]);
+    }
+    Ok(())
+}
+
+/// The fused bit step: words, the voltage if asked and the state words.
+fn step_words<T: Copy, V: Copy>(
+    inputs: &[T],
+    rows: usize,
+    count: usize,
+    words: &mut [u32],
+    voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+    state: Option<&mut Vec<u32>>,
+    test: impl Fn(T) -> bool,
+) -> Result<()> {
+    check_bits_len("inputs", rows, count, inputs.len(), words.len())?;
+    if let Some(voltage) = &voltage {
+        check_len("voltage buffer", inputs.len(), voltage.out.len())?;
+    }
+    let per_row = count.div_ceil(32);
+    if let Some(state) = &state {
+        if state.len() > words.len() || (per_row > 0 && state.len() % per_row != 0) {
+            return Err(crate::Error::LengthMismatch {
+                what: "spike state words",
+                expected: words.len(),
+                actual: state.len(),
+            });
+        }
+    }
+    let voltage = voltage.map(|StepVoltage { out, rest, thresh }| (&mut out[..], rest, thresh));
+    pack_rows(inputs, count, words, voltage, test);
+    if let Some(state) = state {
+        let last = words.len() - state.len();
+        state.copy_from_slice(&words[last..]);
+    }
+    Ok(())
+}
+
 impl KernelDevice for Cpu {
+    type Words = Vec<u32>;
     type Buffer<T: Element> = Vec<T>;
     type Slice<'a, T: Element> = [T];
 
@@ -183,6 +424,137 @@ impl KernelDevice for Cpu {
             *voltage = if spike != 0 { thresh } else { rest };
         }
         Ok(())
+    }
+
+    fn alloc_words(&self, len: usize) -> Result<Vec<u32>> {
+        let mut buffer = Vec::new();
+        buffer
+            .try_reserve_exact(len)
+            .map_err(|_| crate::Error::OutOfMemory {
+                bytes: len.saturating_mul(4),
+            })?;
+        buffer.resize(len, 0);
+        Ok(buffer)
+    }
+
+    fn words_len(words: &Vec<u32>) -> usize {
+        words.len()
+    }
+
+    fn upload_words(&self, src: &[u32], dst: &mut Vec<u32>) -> Result<()> {
+        check_len("upload source", dst.len(), src.len())?;
+        dst.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn download_words(&self, src: &Vec<u32>, dst: &mut [u32]) -> Result<()> {
+        check_len("download destination", src.len(), dst.len())?;
+        dst.copy_from_slice(src);
+        Ok(())
+    }
+
+    fn threshold_bits<T: ThresholdInput>(
+        &self,
+        inputs: &[T],
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+    ) -> Result<()> {
+        check_bits_len("inputs", rows, count, inputs.len(), words.len())?;
+        pack_rows::<T, u8>(inputs, count, words, None, T::is_positive);
+        Ok(())
+    }
+
+    fn overrides_bits<T: OverrideValue>(
+        &self,
+        values: &[T],
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+    ) -> Result<()> {
+        check_bits_len("override", rows, count, values.len(), words.len())?;
+        pack_rows::<T, u8>(values, count, words, None, T::is_nonzero);
+        Ok(())
+    }
+
+    fn pack_bits(
+        &self,
+        bytes: &Vec<u8>,
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+    ) -> Result<()> {
+        self.overrides_bits::<u8>(bytes, rows, count, words)
+    }
+
+    fn unpack_bits(
+        &self,
+        words: &Vec<u32>,
+        rows: usize,
+        count: usize,
+        bytes: &mut Vec<u8>,
+    ) -> Result<()> {
+        check_bits_len("spike bytes", rows, count, bytes.len(), words.len())?;
+        unpack_rows(words, count, bytes, 1, 0);
+        Ok(())
+    }
+
+    fn voltage_bits<T: VoltageElement>(
+        &self,
+        words: &Vec<u32>,
+        rows: usize,
+        count: usize,
+        rest: T,
+        thresh: T,
+        out: &mut Vec<T>,
+    ) -> Result<()> {
+        check_bits_len("voltage buffer", rows, count, out.len(), words.len())?;
+        unpack_rows(words, count, out, thresh, rest);
+        Ok(())
+    }
+
+    fn step<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &[T],
+        spikes: &mut Vec<u8>,
+        voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+        state: Option<&mut Vec<u8>>,
+    ) -> Result<()> {
+        step_bytes(inputs, spikes, voltage, state, T::is_positive)
+    }
+
+    fn step_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &[T],
+        spikes: &mut Vec<u8>,
+        voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+        state: Option<&mut Vec<u8>>,
+    ) -> Result<()> {
+        step_bytes(values, spikes, voltage, state, T::is_nonzero)
+    }
+
+    fn step_bits<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &[T],
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+        voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+        state: Option<&mut Vec<u32>>,
+    ) -> Result<()> {
+        step_words(inputs, rows, count, words, voltage, state, T::is_positive)
+    }
+
+    fn step_bits_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &[T],
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+        voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+        state: Option<&mut Vec<u32>>,
+    ) -> Result<()> {
+        step_words(values, rows, count, words, voltage, state, T::is_nonzero)
     }
 }
 

@@ -1,7 +1,8 @@
 //! The kernel-device abstraction: what a backend must provide.
 //!
 //! An [`ExactNeuron`](crate::ExactNeuron) holds its state in the buffers of
-//! a [`KernelDevice`] and asks the device to run the three operations; the
+//! a [`KernelDevice`] and asks the device to run the operations (spikes as
+//! bytes or bits, the voltage view, fused and multi-step steps); the
 //! device also copies typed values between the host and its buffers. The
 //! crate ships two devices, [`Cpu`](crate::Cpu) and [`Cuda`](crate::Cuda);
 //! the test suite adds a third that executes the PTX text in an interpreter.
@@ -50,11 +51,46 @@ pub fn host_zeroed<T: Element>(len: usize) -> Result<Vec<T>> {
     Ok(buffer)
 }
 
+/// The voltage output of a fused step: the buffer to write and the two
+/// voltages in its type.
+pub struct StepVoltage<'a, B, V> {
+    /// The voltages to write, one per spike.
+    pub out: &'a mut B,
+    /// `rest_v` in `V`.
+    pub rest: V,
+    /// `thresh_v` in `V`.
+    pub thresh: V,
+}
+
+/// `Ok` when `rows * count` neurons pack into `words` words and unpack to
+/// `elements` elements, else [`Error::LengthMismatch`]; every device checks
+/// the buffers of a bit operation with it.
+pub fn check_bits_len(
+    what: &'static str,
+    rows: usize,
+    count: usize,
+    elements: usize,
+    words: usize,
+) -> Result<()> {
+    let expected = rows.checked_mul(count).ok_or(Error::LengthMismatch {
+        what,
+        expected: usize::MAX,
+        actual: elements,
+    })?;
+    check_len(what, expected, elements)?;
+    // rows * ceil(count / 32) <= rows * count, which did not overflow
+    check_len("spike words", rows * count.div_ceil(32), words)
+}
+
 /// A place where neuron state lives and the kernels run.
 ///
 /// Every method that takes a buffer and a slice checks that their lengths
 /// agree and returns an error (never panics) when they don't.
 pub trait KernelDevice {
+    /// An owned buffer of u32 words on the device: spikes as bits (see
+    /// [`threshold_bits`](Self::threshold_bits) for the layout).
+    type Words: 'static;
+
     /// An owned buffer of `T` on the device. It owns its memory (`'static`),
     /// so that a neuron can keep buffers of several types in one cache.
     type Buffer<T: Element>: 'static;
@@ -127,5 +163,116 @@ pub trait KernelDevice {
         rest: T,
         thresh: T,
         out: &mut Self::Buffer<T>,
+    ) -> Result<()>;
+
+    /// Allocates `len` zero words.
+    fn alloc_words(&self, len: usize) -> Result<Self::Words>;
+
+    /// The number of words of a word buffer.
+    fn words_len(words: &Self::Words) -> usize;
+
+    /// Copies host words into a word buffer of the same length.
+    fn upload_words(&self, src: &[u32], dst: &mut Self::Words) -> Result<()>;
+
+    /// Copies a word buffer into host words of the same length.
+    fn download_words(&self, src: &Self::Words, dst: &mut [u32]) -> Result<()>;
+
+    /// Spikes as bits, GeNN's layout: `rows` rows of `count` neurons pack
+    /// into `rows * ceil(count / 32)` words; bit `j` (LSB first) of word
+    /// `w` of row `r` is `inputs[r * count + 32 w + j] > 0`, padding bits 0.
+    fn threshold_bits<T: ThresholdInput>(
+        &self,
+        inputs: &Self::Slice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut Self::Words,
+    ) -> Result<()>;
+
+    /// As [`threshold_bits`](Self::threshold_bits), the bit being
+    /// `values[i] != 0`.
+    fn overrides_bits<T: OverrideValue>(
+        &self,
+        values: &Self::Slice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut Self::Words,
+    ) -> Result<()>;
+
+    /// Packs spike bytes (nonzero: a spike) into words.
+    fn pack_bits(
+        &self,
+        bytes: &Self::Buffer<u8>,
+        rows: usize,
+        count: usize,
+        words: &mut Self::Words,
+    ) -> Result<()>;
+
+    /// Unpacks words into spike bytes (0 or 1).
+    fn unpack_bits(
+        &self,
+        words: &Self::Words,
+        rows: usize,
+        count: usize,
+        bytes: &mut Self::Buffer<u8>,
+    ) -> Result<()>;
+
+    /// The voltage view from words: `thresh` where the bit is set, else
+    /// `rest`.
+    fn voltage_bits<T: VoltageElement>(
+        &self,
+        words: &Self::Words,
+        rows: usize,
+        count: usize,
+        rest: T,
+        thresh: T,
+        out: &mut Self::Buffer<T>,
+    ) -> Result<()>;
+
+    /// A fused threshold step over every element of `inputs` (one step or
+    /// several laid end to end): `spikes[i] = inputs[i] > 0`, the voltage
+    /// if asked, and the last `state.len()` spikes copied into `state` if
+    /// given (the neuron's state after the last step).
+    fn step<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &Self::Slice<'_, T>,
+        spikes: &mut Self::Buffer<u8>,
+        voltage: Option<StepVoltage<'_, Self::Buffer<V>, V>>,
+        state: Option<&mut Self::Buffer<u8>>,
+    ) -> Result<()>;
+
+    /// As [`step`](Self::step), `spike = value != 0`.
+    fn step_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &Self::Slice<'_, T>,
+        spikes: &mut Self::Buffer<u8>,
+        voltage: Option<StepVoltage<'_, Self::Buffer<V>, V>>,
+        state: Option<&mut Self::Buffer<u8>>,
+    ) -> Result<()>;
+
+    /// A fused threshold step with spikes as bits over `rows` rows of
+    /// `count` neurons: the words, the voltage if asked, and the words of
+    /// the last rows copied into `state` if given (as many rows as it
+    /// holds).
+    #[allow(clippy::too_many_arguments)]
+    fn step_bits<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &Self::Slice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut Self::Words,
+        voltage: Option<StepVoltage<'_, Self::Buffer<V>, V>>,
+        state: Option<&mut Self::Words>,
+    ) -> Result<()>;
+
+    /// As [`step_bits`](Self::step_bits), `spike = value != 0`.
+    #[allow(clippy::too_many_arguments)]
+    fn step_bits_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &Self::Slice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut Self::Words,
+        voltage: Option<StepVoltage<'_, Self::Buffer<V>, V>>,
+        state: Option<&mut Self::Words>,
     ) -> Result<()>;
 }

@@ -71,11 +71,107 @@ pub enum Op {
     Override,
     /// `voltage = spike ? thresh_v : rest_v`.
     Voltage,
+    /// `spike = input > 0` into bit-packed words.
+    ThresholdBits,
+    /// `spike = value != 0` into bit-packed words, from f32, f64, f16 and
+    /// bf16 values (bytes and bools go through [`Op::PackBits`]).
+    OverrideBits,
+    /// Spike bytes (or u8 / bool override values) into bit-packed words.
+    PackBits,
+    /// `voltage = bit ? thresh_v : rest_v` from bit-packed words.
+    VoltageBits,
+    /// Bit-packed words into spike bytes (0 or 1).
+    UnpackBits,
+    /// A fused threshold step: spike bytes and, if asked, the voltage view
+    /// and the state, from one read of the inputs; one step or many.
+    Step,
+    /// A fused override step, as [`Op::Step`].
+    StepOverride,
+    /// A fused threshold step with spikes as bit-packed words.
+    StepBits,
+    /// A fused override step with spikes as bit-packed words.
+    StepBitsOverride,
+}
+
+/// How an operation's entries split their work over the grid, which the
+/// launch plan must respect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Geometry {
+    /// One element per thread per iteration of a grid-stride loop, with a
+    /// 16-byte vector path for `groups` W-element groups and a scalar tail
+    /// (`threshold`, `override`, `voltage`): parameters `(out, in, n,
+    /// groups, ...)`.
+    Vector,
+    /// One element per thread per iteration of a grid-stride loop, no
+    /// vector path; any grid (`step`, `step_override`).
+    Elementwise,
+    /// One 32-neuron word per warp per iteration (warp collectives): the
+    /// block must be whole warps; any number of blocks (the bit entries and
+    /// `step_bits*`).
+    WarpPerWord,
+}
+
+/// How a spike is decided from a step's input: the two modes of a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SpikeRule {
+    /// `spike = input > 0` (`forward`).
+    Threshold,
+    /// `spike = value != 0` (`forward_override`).
+    Override,
+}
+
+impl SpikeRule {
+    /// The operation writing spike bytes by this rule.
+    pub const fn bytes_op(self) -> Op {
+        match self {
+            SpikeRule::Threshold => Op::Threshold,
+            SpikeRule::Override => Op::Override,
+        }
+    }
+
+    /// The operation writing bit-packed words by this rule for `dtype`
+    /// (bytes and bools pack with [`Op::PackBits`]).
+    pub const fn bits_op(self, dtype: DType) -> Op {
+        match (self, dtype) {
+            (SpikeRule::Threshold, _) => Op::ThresholdBits,
+            (SpikeRule::Override, DType::U8 | DType::Bool) => Op::PackBits,
+            (SpikeRule::Override, _) => Op::OverrideBits,
+        }
+    }
+
+    /// The fused step of this rule, with spikes as bytes.
+    pub const fn step_op(self) -> Op {
+        match self {
+            SpikeRule::Threshold => Op::Step,
+            SpikeRule::Override => Op::StepOverride,
+        }
+    }
+
+    /// The fused step of this rule, with spikes as bits.
+    pub const fn step_bits_op(self) -> Op {
+        match self {
+            SpikeRule::Threshold => Op::StepBits,
+            SpikeRule::Override => Op::StepBitsOverride,
+        }
+    }
 }
 
 impl Op {
     /// Every operation.
-    pub const ALL: [Op; 3] = [Op::Threshold, Op::Override, Op::Voltage];
+    pub const ALL: [Op; 12] = [
+        Op::Threshold,
+        Op::Override,
+        Op::Voltage,
+        Op::ThresholdBits,
+        Op::OverrideBits,
+        Op::PackBits,
+        Op::VoltageBits,
+        Op::UnpackBits,
+        Op::Step,
+        Op::StepOverride,
+        Op::StepBits,
+        Op::StepBitsOverride,
+    ];
 
     /// The operation's position in [`Op::ALL`].
     pub const fn index(self) -> usize {
@@ -88,6 +184,15 @@ impl Op {
             Op::Threshold => "threshold",
             Op::Override => "override",
             Op::Voltage => "voltage",
+            Op::ThresholdBits => "threshold_bits",
+            Op::OverrideBits => "override_bits",
+            Op::PackBits => "pack_bits",
+            Op::VoltageBits => "voltage_bits",
+            Op::UnpackBits => "unpack_bits",
+            Op::Step => "step",
+            Op::StepOverride => "step_override",
+            Op::StepBits => "step_bits",
+            Op::StepBitsOverride => "step_bits_override",
         }
     }
 
@@ -97,6 +202,30 @@ impl Op {
             Op::Threshold => generated::THRESHOLD_PTX,
             Op::Override => generated::OVERRIDE_PTX,
             Op::Voltage => generated::VOLTAGE_PTX,
+            Op::ThresholdBits => generated::THRESHOLD_BITS_PTX,
+            Op::OverrideBits => generated::OVERRIDE_BITS_PTX,
+            Op::PackBits => generated::PACK_BITS_PTX,
+            Op::VoltageBits => generated::VOLTAGE_BITS_PTX,
+            Op::UnpackBits => generated::UNPACK_BITS_PTX,
+            Op::Step => generated::STEP_PTX,
+            Op::StepOverride => generated::STEP_OVERRIDE_PTX,
+            Op::StepBits => generated::STEP_BITS_PTX,
+            Op::StepBitsOverride => generated::STEP_BITS_OVERRIDE_PTX,
+        }
+    }
+
+    /// How the operation's entries split their work (see [`Geometry`]).
+    pub const fn geometry(self) -> Geometry {
+        match self {
+            Op::Threshold | Op::Override | Op::Voltage => Geometry::Vector,
+            Op::Step | Op::StepOverride => Geometry::Elementwise,
+            Op::ThresholdBits
+            | Op::OverrideBits
+            | Op::PackBits
+            | Op::VoltageBits
+            | Op::UnpackBits
+            | Op::StepBits
+            | Op::StepBitsOverride => Geometry::WarpPerWord,
         }
     }
 
@@ -131,9 +260,11 @@ fn suffix_dtypes(suffix: &str) -> &'static [DType] {
 
 /// One kernel entry: a row of the table generated from `kernels/*.ptx`.
 ///
-/// Every entry of this crate takes `(out: u64, in: u64, n: u64, groups:
-/// u64)` and the voltage entries two more, the bit patterns of `rest_v` and
-/// `thresh_v`; [`Kernel::params`] is what the PTX declares, and a
+/// The vector entries take `(out: u64, in: u64, n: u64, groups: u64)` and
+/// the voltage entries two more, the bit patterns of `rest_v` and
+/// `thresh_v`; the bit entries take rows and neurons per row instead of `n`
+/// and `groups`, and the steps more outputs (see each file's header).
+/// [`Kernel::params`] is what the PTX declares, and a
 /// [`LaunchPlan`](crate::launch::LaunchPlan) is checked against it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Kernel {
@@ -210,25 +341,39 @@ impl Kernel {
         self.dtypes().first().map_or(0, |dtype| dtype.size())
     }
 
-    /// Size in bytes of one element read (`in`).
+    /// Size in bytes of one element read (`in`): a spike byte for
+    /// `voltage`, a u32 word for the entries that read bits, else the
+    /// suffix's element.
     pub fn input_size(self) -> usize {
         match self.op() {
             Op::Voltage => 1,
-            Op::Threshold | Op::Override => self.element_size(),
+            Op::VoltageBits | Op::UnpackBits => 4,
+            _ => self.element_size(),
         }
     }
 
-    /// Size in bytes of one element written (`out`).
+    /// Size in bytes of one element written (`out`): a u32 word for the
+    /// entries that write bits, a spike byte for the other spike writers,
+    /// the suffix's element for `voltage` and `voltage_bits`.
     pub fn output_size(self) -> usize {
         match self.op() {
-            Op::Voltage => self.element_size(),
-            Op::Threshold | Op::Override => 1,
+            Op::Voltage | Op::VoltageBits => self.element_size(),
+            Op::ThresholdBits
+            | Op::OverrideBits
+            | Op::PackBits
+            | Op::StepBits
+            | Op::StepBitsOverride => 4,
+            Op::Threshold | Op::Override | Op::UnpackBits | Op::Step | Op::StepOverride => 1,
         }
     }
 
     /// W, the number of elements one vector-path iteration handles: 16
-    /// bytes' worth of the wider side, rounded to at least 4 elements.
+    /// bytes' worth of the wider side, rounded to at least 4 elements; 1
+    /// for the entries without a vector path (see [`Op::geometry`]).
     pub fn group_width(self) -> usize {
+        if self.op().geometry() != Geometry::Vector {
+            return 1;
+        }
         match self.input_size().max(self.output_size()) {
             1 => 16,
             2 => 8,
@@ -239,12 +384,12 @@ impl Kernel {
     /// Byte alignment of `in` that the vector path needs: that of one
     /// group's input, capped at the 16 bytes of the widest access.
     pub fn input_alignment(self) -> usize {
-        (self.group_width() * self.input_size()).min(16)
+        (self.group_width() * self.input_size()).clamp(1, 16)
     }
 
     /// Byte alignment of `out` that the vector path needs.
     pub fn output_alignment(self) -> usize {
-        (self.group_width() * self.output_size()).min(16)
+        (self.group_width() * self.output_size()).clamp(1, 16)
     }
 
     /// The PTX text of the module that holds this entry.
@@ -340,6 +485,23 @@ mod tests {
             Kernel::find(Op::Threshold, DType::F16)
         );
         assert_eq!(Kernel::find(Op::Threshold, DType::Bool), None);
+        assert_eq!(covered(Op::ThresholdBits), floats);
+        assert_eq!(covered(Op::Step), floats);
+        assert_eq!(covered(Op::StepBits), floats);
+        assert_eq!(covered(Op::VoltageBits), floats);
+        assert_eq!(covered(Op::StepOverride), DTYPES.to_vec());
+        assert_eq!(covered(Op::StepBitsOverride), DTYPES.to_vec());
+        // bytes and bools pack; the override into bits covers the rest
+        assert_eq!(covered(Op::PackBits), vec![DType::Bool, DType::U8]);
+        assert_eq!(covered(Op::UnpackBits), vec![DType::Bool, DType::U8]);
+        assert_eq!(
+            covered(Op::OverrideBits),
+            vec![DType::F16, DType::BF16, DType::F32, DType::F64]
+        );
+        for dtype in DTYPES {
+            let op = SpikeRule::Override.bits_op(dtype);
+            assert!(Kernel::find(op, dtype).is_some(), "{op} {dtype}");
+        }
         assert_eq!(Kernel::find(Op::Voltage, DType::U8), None);
     }
 
@@ -396,8 +558,12 @@ mod tests {
         use ParamType::{B32, B64, U64};
         for kernel in Kernel::ALL {
             let expected: &[ParamType] = match (kernel.op(), kernel.suffix()) {
-                (Op::Voltage, "f64") => &[U64, U64, U64, U64, B64, B64],
-                (Op::Voltage, _) => &[U64, U64, U64, U64, B32, B32],
+                (Op::Voltage | Op::VoltageBits, "f64") => &[U64, U64, U64, U64, B64, B64],
+                (Op::Voltage | Op::VoltageBits, _) => &[U64, U64, U64, U64, B32, B32],
+                (Op::Step | Op::StepOverride, _) => &[U64, U64, U64, U64, U64, U64, U64, B64, B64],
+                (Op::StepBits | Op::StepBitsOverride, _) => {
+                    &[U64, U64, U64, U64, U64, U64, U64, U64, B64, B64]
+                }
                 _ => &[U64, U64, U64, U64],
             };
             assert_eq!(kernel.params(), expected, "{kernel}");

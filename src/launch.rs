@@ -10,7 +10,7 @@
 
 use crate::dtype::{DType, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::{Error, Result};
-use crate::kernel::{Kernel, Op, ParamType, MAX_PARAMS};
+use crate::kernel::{Geometry, Kernel, Op, ParamType, SpikeRule, MAX_PARAMS};
 
 /// The most arguments a plan holds: the longest parameter list of any entry
 /// in the generated table.
@@ -56,6 +56,45 @@ impl GridLimits {
                 i32::MAX as u32
             } else {
                 max_blocks
+            },
+        }
+    }
+
+    /// [`BLOCK_THREADS`] per block and a grid of `waves` full waves of
+    /// resident blocks: `multiprocessors * resident_per_sm * waves` blocks,
+    /// where `resident_per_sm` is what the driver's occupancy query gives
+    /// for the entries at that block size (at least 1 is assumed). The
+    /// kernels stride over any length, so more blocks than one or two
+    /// waves only add scheduling; fewer leave multiprocessors idle.
+    ///
+    /// ```
+    /// use exact_neuron::launch::GridLimits;
+    ///
+    /// // 132 multiprocessors (H100 SXM), 8 resident blocks of 256 threads each
+    /// assert_eq!(GridLimits::from_occupancy(132, 8, 2).max_blocks(), 2112);
+    /// assert_eq!(GridLimits::from_occupancy(0, 0, 0).max_blocks(), 1);
+    /// ```
+    pub const fn from_occupancy(
+        multiprocessors: u32,
+        resident_per_sm: u32,
+        waves: u32,
+    ) -> GridLimits {
+        const fn at_least_one(x: u32) -> u32 {
+            if x == 0 {
+                1
+            } else {
+                x
+            }
+        }
+        let blocks = (at_least_one(multiprocessors) as u64)
+            * (at_least_one(resident_per_sm) as u64)
+            * (at_least_one(waves) as u64);
+        GridLimits {
+            block: BLOCK_THREADS,
+            max_blocks: if blocks > i32::MAX as u64 {
+                i32::MAX as u32
+            } else {
+                blocks as u32
             },
         }
     }
@@ -112,6 +151,10 @@ enum Arg {
     Count,
     /// The number of W-element groups on the vector path.
     Groups,
+    /// Rows of a bit-packed layout (batch size, or steps times it).
+    Rows,
+    /// Neurons per row of a bit-packed layout.
+    RowLen,
     /// Bits whose width is the declared parameter's (`.b32` or `.b64`).
     Bits(u64),
     /// A value of a fixed type.
@@ -120,10 +163,12 @@ enum Arg {
 
 /// Everything needed to launch one kernel: entry, grid, block and arguments.
 ///
-/// Every plan is elementwise: `n` elements, of which the first
+/// A plan of a vector entry covers `n` elements, of which the first
 /// `W * vector_groups` go the vector way (W is the entry's
-/// [`group_width`](Kernel::group_width)) and the rest one by one, on a
-/// one-dimensional grid that loops with a grid stride. The arguments are an
+/// [`group_width`](Kernel::group_width)) and the rest one by one; a byte
+/// step covers `n` elements one by one; a bit entry covers `rows * ceil(count
+/// / 32)` words, one per warp, with a block of whole warps. Every grid is
+/// one-dimensional and loops with a grid stride. The arguments are an
 /// ordered, typed list checked against the entry's declared parameters, so
 /// an entry with more buffers (several outputs, strides) is built the same
 /// way, with [`LaunchPlan::elementwise`].
@@ -137,13 +182,80 @@ pub struct LaunchPlan {
     groups: u64,
 }
 
-/// Collects the arguments of an elementwise plan, in `.param` order; see
-/// [`LaunchPlan::elementwise`].
+/// What a plan covers: elements, or rows of bit-packed words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Work {
+    /// `n` elements ([`Geometry::Vector`], [`Geometry::Elementwise`]).
+    Elements(u64),
+    /// `rows` rows of `count` neurons, `ceil(count / 32)` words each
+    /// ([`Geometry::WarpPerWord`]).
+    Words { rows: u64, count: u64 },
+}
+
+/// Words per row of the bit-packed layout: `ceil(count / 32)`.
+///
+/// ```
+/// assert_eq!(exact_neuron::launch::words_per_row(33), 2);
+/// assert_eq!(exact_neuron::launch::words_per_row(0), 0);
+/// ```
+pub const fn words_per_row(count: usize) -> usize {
+    count.div_ceil(32)
+}
+
+/// The voltage output of a fused step: its address, element type and the
+/// bit patterns of `rest_v` and `thresh_v` in that type, zero-extended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VoltageTarget {
+    /// Device address of the voltages.
+    pub addr: u64,
+    /// Their element type (`f16`, `bf16`, `f32` or `f64`).
+    pub dtype: DType,
+    /// `rest_v`'s bits in `dtype`.
+    pub rest: u64,
+    /// `thresh_v`'s bits in `dtype`.
+    pub thresh: u64,
+}
+
+impl VoltageTarget {
+    /// The target of `addr` for voltages of `T`.
+    pub fn of<T: VoltageElement>(addr: u64, rest: T, thresh: T) -> VoltageTarget {
+        VoltageTarget {
+            addr,
+            dtype: T::DTYPE,
+            rest: rest.to_bits_u64(),
+            thresh: thresh.to_bits_u64(),
+        }
+    }
+
+    /// `(addr, vbytes, rest, thresh)` as a step entry takes them, or
+    /// [`Error::NoKernel`] for a type that is not a voltage type; no
+    /// voltage is `(0, 0, 0, 0)`.
+    fn params(target: Option<VoltageTarget>) -> Result<(u64, u64, u64, u64)> {
+        match target {
+            None => Ok((0, 0, 0, 0)),
+            Some(target) => match target.dtype {
+                DType::F16 | DType::BF16 | DType::F32 | DType::F64 => Ok((
+                    target.addr,
+                    target.dtype.size() as u64,
+                    target.rest,
+                    target.thresh,
+                )),
+                dtype @ (DType::Bool | DType::U8) => Err(Error::NoKernel {
+                    op: "voltage",
+                    dtype,
+                }),
+            },
+        }
+    }
+}
+
+/// Collects the arguments of a plan, in `.param` order; see
+/// [`LaunchPlan::elementwise`] and [`LaunchPlan::words`].
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct PlanBuilder {
     kernel: Kernel,
-    n: u64,
+    work: Work,
     args: [Arg; MAX_ARGS],
     arg_count: usize,
     /// Set when more arguments were pushed than any entry takes.
@@ -191,6 +303,16 @@ impl PlanBuilder {
         self.push(Arg::Count)
     }
 
+    /// The rows of a bit-packed plan (`p_rows`).
+    pub fn rows(self) -> Self {
+        self.push(Arg::Rows)
+    }
+
+    /// The neurons per row of a bit-packed plan (`p_count`).
+    pub fn row_len(self) -> Self {
+        self.push(Arg::RowLen)
+    }
+
     /// The number of vector groups (`p_groups`): `n / W` when every buffer
     /// is aligned for the vector path, else 0.
     pub fn groups(self) -> Self {
@@ -230,20 +352,49 @@ impl PlanBuilder {
             )));
         }
         let args = &self.args[..self.arg_count];
-        let n = self.n;
-        let width = kernel.group_width() as u64;
-        // The vector path is taken only where every buffer is aligned for
-        // its wide accesses; otherwise every element goes the scalar way.
-        let aligned = args.iter().all(|arg| match *arg {
-            Arg::Buffer { addr, alignment } => addr % alignment == 0,
-            _ => true,
-        });
-        let groups = if aligned { n / width } else { 0 };
-        let scalars = n - groups * width;
-        // One thread per work item of the longer of the two loops, capped.
-        let work = groups.max(scalars);
-        let block = u64::from(limits.block);
-        let grid = work.div_ceil(block).min(u64::from(limits.max_blocks)) as u32;
+        let geometry = kernel.op().geometry();
+        let (n, rows, count) = match (self.work, geometry) {
+            (Work::Elements(n), Geometry::Vector | Geometry::Elementwise) => (n, 0, 0),
+            (Work::Words { rows, count }, Geometry::WarpPerWord) => (0, rows, count),
+            (Work::Elements(_), Geometry::WarpPerWord) => {
+                return Err(bad(
+                    "a bit entry takes rows and counts (LaunchPlan::words)".into()
+                ))
+            }
+            (Work::Words { .. }, _) => {
+                return Err(bad(
+                    "an elementwise entry takes a count (LaunchPlan::elementwise)".into(),
+                ))
+            }
+        };
+        let mut block = limits.block;
+        let (groups, grid) = match geometry {
+            Geometry::Vector => {
+                let width = kernel.group_width() as u64;
+                // The vector path is taken only where every buffer is
+                // aligned for its wide accesses; otherwise every element
+                // goes the scalar way.
+                let aligned = args.iter().all(|arg| match *arg {
+                    Arg::Buffer { addr, alignment } => addr % alignment == 0,
+                    _ => true,
+                });
+                let groups = if aligned { n / width } else { 0 };
+                let scalars = n - groups * width;
+                // One thread per work item of the longer of the two loops.
+                (groups, blocks_for(groups.max(scalars), block, limits))
+            }
+            Geometry::Elementwise => (0, blocks_for(n, block, limits)),
+            Geometry::WarpPerWord => {
+                // Whole warps per block (the collectives need every lane of
+                // a warp in the same block), one warp per word.
+                block = (block / 32 * 32).max(32);
+                let threads = rows
+                    .checked_mul(count.div_ceil(32))
+                    .and_then(|words| words.checked_mul(32))
+                    .ok_or_else(|| bad(format!("{rows} rows of {count} neurons overflow")))?;
+                (0, blocks_for(threads, block, limits))
+            }
+        };
 
         let mut values = [ArgValue::U64(0); MAX_ARGS];
         for (i, (arg, &param)) in args.iter().zip(params).enumerate() {
@@ -251,6 +402,8 @@ impl PlanBuilder {
                 Arg::Buffer { addr, .. } => ArgValue::U64(addr),
                 Arg::Count => ArgValue::U64(n),
                 Arg::Groups => ArgValue::U64(groups),
+                Arg::Rows => ArgValue::U64(rows),
+                Arg::RowLen => ArgValue::U64(count),
                 Arg::Bits(bits) => match param {
                     ParamType::B64 => ArgValue::B64(bits),
                     ParamType::B32 => match u32::try_from(bits) {
@@ -279,12 +432,18 @@ impl PlanBuilder {
         Ok(LaunchPlan {
             kernel,
             grid,
-            block: limits.block,
+            block,
             args: values,
             arg_count: self.arg_count,
             groups,
         })
     }
+}
+
+/// Blocks of `block` threads for one thread per work item, capped.
+fn blocks_for(work: u64, block: u32, limits: GridLimits) -> u32 {
+    work.div_ceil(u64::from(block))
+        .min(u64::from(limits.max_blocks)) as u32
 }
 
 /// The entry that runs `op` on `dtype`, or [`Error::NoKernel`].
@@ -319,7 +478,7 @@ impl LaunchPlan {
     pub fn elementwise(kernel: Kernel, n: usize) -> PlanBuilder {
         PlanBuilder {
             kernel,
-            n: n as u64,
+            work: Work::Elements(n as u64),
             args: [Arg::Count; MAX_ARGS],
             arg_count: 0,
             overflow: false,
@@ -377,6 +536,169 @@ impl LaunchPlan {
             .input(spikes)
             .count()
             .groups()
+            .bits(rest)
+            .bits(thresh)
+            .build(limits)
+    }
+
+    /// A plan for a bit entry ([`Geometry::WarpPerWord`]) over `rows`
+    /// rows of `count` neurons; push its arguments in `.param` order (with
+    /// [`rows`](PlanBuilder::rows) and [`row_len`](PlanBuilder::row_len)),
+    /// then build it. The block is rounded down to whole warps.
+    pub fn words(kernel: Kernel, rows: usize, count: usize) -> PlanBuilder {
+        PlanBuilder {
+            kernel,
+            work: Work::Words {
+                rows: rows as u64,
+                count: count as u64,
+            },
+            args: [Arg::Count; MAX_ARGS],
+            arg_count: 0,
+            overflow: false,
+        }
+    }
+
+    /// Threshold into bits: bit of neuron `c` of row `r` = `input[r *
+    /// count + c] > 0`, into `rows * words_per_row(count)` words at `out`.
+    /// A trace of `T` steps is `rows = T * batch_size`.
+    pub fn threshold_bits_dyn(
+        dtype: DType,
+        rows: usize,
+        count: usize,
+        out: u64,
+        input: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::words(kernel_for(Op::ThresholdBits, dtype)?, rows, count)
+            .output(out)
+            .input(input)
+            .rows()
+            .row_len()
+            .build(limits)
+    }
+
+    /// An override into bits (`value != 0`), as
+    /// [`threshold_bits_dyn`](Self::threshold_bits_dyn); u8 and bool values
+    /// (and spike bytes) go through `pack_bits_u8`.
+    pub fn overrides_bits_dyn(
+        dtype: DType,
+        rows: usize,
+        count: usize,
+        out: u64,
+        values: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::words(
+            kernel_for(SpikeRule::Override.bits_op(dtype), dtype)?,
+            rows,
+            count,
+        )
+        .output(out)
+        .input(values)
+        .rows()
+        .row_len()
+        .build(limits)
+    }
+
+    /// Bits into spike bytes (0 or 1): `rows * count` bytes at `out` from
+    /// the words at `words`.
+    pub fn unpack_bits(
+        rows: usize,
+        count: usize,
+        out: u64,
+        words: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::words(kernel_for(Op::UnpackBits, DType::U8)?, rows, count)
+            .output(out)
+            .input(words)
+            .rows()
+            .row_len()
+            .build(limits)
+    }
+
+    /// The voltage view from bits: `rows * count` values of `dtype` at
+    /// `out`, `thresh` where the bit is set, else `rest` (bit patterns in
+    /// `dtype`, zero-extended).
+    #[allow(clippy::too_many_arguments)]
+    pub fn voltage_bits_dyn(
+        dtype: DType,
+        rows: usize,
+        count: usize,
+        out: u64,
+        words: u64,
+        rest: u64,
+        thresh: u64,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        LaunchPlan::words(kernel_for(Op::VoltageBits, dtype)?, rows, count)
+            .output(out)
+            .input(words)
+            .rows()
+            .row_len()
+            .bits(rest)
+            .bits(thresh)
+            .build(limits)
+    }
+
+    /// A fused step over `n` elements (one step: `batch_size * count`; `T`
+    /// steps: `T` times that): spike bytes at `spikes` by `rule` from the
+    /// `dtype` inputs at `input`, the voltage view if `voltage` is given,
+    /// and, if `state` is `(addr, last)`, the spikes of elements `last..n`
+    /// also at `addr` (the last step's, for the neuron's state).
+    #[allow(clippy::too_many_arguments)]
+    pub fn step_dyn(
+        rule: SpikeRule,
+        dtype: DType,
+        n: usize,
+        spikes: u64,
+        input: u64,
+        voltage: Option<VoltageTarget>,
+        state: Option<(u64, usize)>,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        let (volt, vbytes, rest, thresh) = VoltageTarget::params(voltage)?;
+        let (state, last) = state.unwrap_or((0, n));
+        LaunchPlan::elementwise(kernel_for(rule.step_op(), dtype)?, n)
+            .buffer(spikes, 1)
+            .buffer(volt, 1)
+            .buffer(state, 1)
+            .buffer(input, 1)
+            .count()
+            .value(ArgValue::U64(last as u64))
+            .value(ArgValue::U64(vbytes))
+            .bits(rest)
+            .bits(thresh)
+            .build(limits)
+    }
+
+    /// A fused step with spikes as bits over `rows` rows of `count`
+    /// neurons: words at `words`, the voltage view if asked, and, if
+    /// `state` is `(addr, last_row)`, the words of rows `last_row..rows`
+    /// also at `addr`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step_bits_dyn(
+        rule: SpikeRule,
+        dtype: DType,
+        rows: usize,
+        count: usize,
+        words: u64,
+        input: u64,
+        voltage: Option<VoltageTarget>,
+        state: Option<(u64, usize)>,
+        limits: GridLimits,
+    ) -> Result<LaunchPlan> {
+        let (volt, vbytes, rest, thresh) = VoltageTarget::params(voltage)?;
+        let (state, last_row) = state.unwrap_or((0, rows));
+        LaunchPlan::words(kernel_for(rule.step_bits_op(), dtype)?, rows, count)
+            .buffer(words, 4)
+            .buffer(volt, 1)
+            .buffer(state, 4)
+            .buffer(input, 1)
+            .rows()
+            .row_len()
+            .value(ArgValue::U64(last_row as u64))
+            .value(ArgValue::U64(vbytes))
             .bits(rest)
             .bits(thresh)
             .build(limits)
@@ -576,5 +898,127 @@ mod tests {
         assert!(GridLimits::new(32, 0).is_none());
         assert!(GridLimits::new(1024, i32::MAX as u32).is_some());
         assert_eq!(GridLimits::for_multiprocessors(0).max_blocks(), 32);
+        assert_eq!(GridLimits::from_occupancy(2, 8, 2).max_blocks(), 32);
+        assert_eq!(GridLimits::from_occupancy(2, 8, 2).block(), BLOCK_THREADS);
+        assert_eq!(
+            GridLimits::from_occupancy(u32::MAX, u32::MAX, 2).max_blocks(),
+            i32::MAX as u32
+        );
+    }
+
+    #[test]
+    fn bit_plans_take_whole_warps_one_per_word() {
+        let kernel = Kernel::find(Op::ThresholdBits, DType::F32).unwrap();
+        // 3 rows of 33 neurons: 6 words, one warp each, in one block
+        let plan = LaunchPlan::threshold_bits_dyn(DType::F32, 3, 33, 0x100, 0x200, LIMITS).unwrap();
+        assert_eq!(plan.kernel(), kernel);
+        assert_eq!((plan.grid(), plan.block()), (1, 256));
+        assert_eq!(
+            plan.args(),
+            &[
+                ArgValue::U64(0x100),
+                ArgValue::U64(0x200),
+                ArgValue::U64(3),
+                ArgValue::U64(33)
+            ]
+        );
+        // a block that is not whole warps is rounded down, never below one warp
+        let odd = GridLimits::new(100, 1000).unwrap();
+        let plan = LaunchPlan::unpack_bits(10, 64, 0, 0, odd).unwrap();
+        assert_eq!((plan.grid(), plan.block()), (7, 96)); // 20 warps of 3 per block
+        let small = GridLimits::new(5, 1000).unwrap();
+        assert_eq!(
+            LaunchPlan::unpack_bits(1, 1, 0, 0, small).unwrap().block(),
+            32
+        );
+        // nothing to do: no launch
+        assert!(LaunchPlan::unpack_bits(0, 33, 0, 0, LIMITS)
+            .unwrap()
+            .is_empty());
+        assert!(LaunchPlan::unpack_bits(4, 0, 0, 0, LIMITS)
+            .unwrap()
+            .is_empty());
+        // the grid is capped
+        let plan = LaunchPlan::threshold_bits_dyn(DType::F16, 1 << 20, 1024, 0, 0, LIMITS).unwrap();
+        assert_eq!(plan.grid(), 128);
+        // overflowing shapes are refused, not wrapped
+        assert!(LaunchPlan::unpack_bits(usize::MAX, 64, 0, 0, LIMITS).is_err());
+        // the wrong builder for the entry is refused
+        assert!(LaunchPlan::elementwise(kernel, 64).build(LIMITS).is_err());
+        let threshold = Kernel::find(Op::Threshold, DType::F32).unwrap();
+        assert!(LaunchPlan::words(threshold, 2, 32).build(LIMITS).is_err());
+        // override from bytes and bools packs
+        let plan = LaunchPlan::overrides_bits_dyn(DType::Bool, 1, 1, 0, 0, LIMITS).unwrap();
+        assert_eq!(plan.kernel().name(), "pack_bits_u8");
+    }
+
+    #[test]
+    fn step_plans_carry_the_voltage_width_and_the_state() {
+        let volt = VoltageTarget::of(0x300, -60.0f64, -50.0);
+        let plan = LaunchPlan::step_dyn(
+            SpikeRule::Override,
+            DType::BF16,
+            1000,
+            0x100,
+            0x200,
+            Some(volt),
+            Some((0x400, 750)),
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(plan.kernel().name(), "step_override_b16");
+        assert_eq!(plan.grid(), 4); // one element per thread
+        assert_eq!(
+            plan.args(),
+            &[
+                ArgValue::U64(0x100),
+                ArgValue::U64(0x300),
+                ArgValue::U64(0x400),
+                ArgValue::U64(0x200),
+                ArgValue::U64(1000),
+                ArgValue::U64(750),
+                ArgValue::U64(8),
+                ArgValue::B64((-60.0f64).to_bits()),
+                ArgValue::B64((-50.0f64).to_bits()),
+            ]
+        );
+        // no voltage, no state: null addresses, width 0, last = n
+        let plan = LaunchPlan::step_dyn(
+            SpikeRule::Threshold,
+            DType::F16,
+            9,
+            1,
+            2,
+            None,
+            None,
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(&plan.args()[1..3], &[ArgValue::U64(0), ArgValue::U64(0)]);
+        assert_eq!(plan.args()[5], ArgValue::U64(9));
+        assert_eq!(plan.args()[6], ArgValue::U64(0));
+        // a voltage of a type without a voltage kernel is refused
+        let bad = VoltageTarget {
+            addr: 1,
+            dtype: DType::U8,
+            rest: 0,
+            thresh: 0,
+        };
+        assert!(LaunchPlan::step_bits_dyn(
+            SpikeRule::Threshold,
+            DType::F32,
+            1,
+            1,
+            0,
+            0,
+            Some(bad),
+            None,
+            LIMITS
+        )
+        .is_err());
+        assert!(
+            LaunchPlan::step_dyn(SpikeRule::Threshold, DType::U8, 1, 0, 0, None, None, LIMITS)
+                .is_err()
+        );
     }
 }

@@ -64,6 +64,28 @@ impl<B> Slot<B> {
     }
 }
 
+impl<B> Slot<B> {
+    /// The buffer, always filled by `fill` and then marked as generation
+    /// `generation` (the fused step writes a view as it writes the
+    /// spikes). A failed `fill` leaves the slot stale.
+    pub(crate) fn refill(
+        &mut self,
+        generation: u64,
+        alloc: impl FnOnce() -> Result<B>,
+        fill: impl FnOnce(&mut B) -> Result<()>,
+    ) -> Result<&mut B> {
+        self.generation = None;
+        let slot = &mut self.buffer;
+        let buffer = match slot {
+            Some(allocated) => allocated,
+            None => slot.insert(alloc()?),
+        };
+        fill(buffer)?;
+        self.generation = Some(generation);
+        Ok(buffer)
+    }
+}
+
 /// One slot per view element type.
 pub(crate) struct ViewSlots<D: KernelDevice> {
     f32: Slot<D::Buffer<f32>>,

@@ -9,10 +9,7 @@
 
 use exact_neuron_support::ptx;
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
+use exact_neuron::kernel::{Kernel, Op};
 use exact_neuron::launch::ArgValue;
 use half::{bf16, f16};
 use ptx::exec::{launch, ExecOptions, LaunchError, TrapKind};
@@ -20,8 +17,27 @@ use ptx::ir::Module;
 use ptx::memory::Memory;
 use ptx::parser::parse_module;
 
-const BITS_PTX: &str = include_str!("../kernels/pending/bits.ptx");
-const FUSED_PTX: &str = include_str!("../kernels/pending/fused.ptx");
+/// The PTX text of the module that holds `entry`: the library's embedded
+/// kernels, through the generated table.
+fn src_of(entry: &str) -> &'static str {
+    Kernel::named(entry)
+        .unwrap_or_else(|| panic!("{entry} is not in the entry table"))
+        .ptx()
+}
+
+/// The parsed modules of the table's operations, parsed once per test.
+struct Modules(Vec<Module>);
+
+impl Modules {
+    fn new() -> Modules {
+        Modules(Op::ALL.iter().map(|op| parsed(op.ptx())).collect())
+    }
+
+    fn of(&self, entry: &str) -> &Module {
+        let kernel = Kernel::named(entry).expect("an entry of the table");
+        &self.0[kernel.op().index()]
+    }
+}
 
 const BITS_ENTRIES: &[&str] = &[
     "threshold_bits_f32",
@@ -334,14 +350,6 @@ fn parsed(src: &str) -> Module {
     parse_module(src).unwrap_or_else(|err| panic!("{err}"))
 }
 
-fn bits_module() -> Module {
-    parsed(BITS_PTX)
-}
-
-fn fused_module() -> Module {
-    parsed(FUSED_PTX)
-}
-
 /// Every shape and grid, `case` given (rows, count, grid, rng).
 fn sweep(what: &str, mut case: impl FnMut(usize, usize, (u32, u32), &mut Rng)) {
     let mut rng = Rng::fresh(what);
@@ -397,7 +405,7 @@ fn threshold_bits_match_the_reference() {
         ("threshold_bits_f16", Ty::F16),
         ("threshold_bits_bf16", Ty::BF16),
     ] {
-        check_packing(BITS_PTX, entry, ty, Ty::positive);
+        check_packing(src_of(entry), entry, ty, Ty::positive);
     }
 }
 
@@ -410,7 +418,7 @@ fn pack_and_override_bits_match_the_reference() {
         ("override_bits_b16", Ty::F16),
         ("override_bits_b16", Ty::BF16),
     ] {
-        check_packing(BITS_PTX, entry, ty, Ty::nonzero);
+        check_packing(src_of(entry), entry, ty, Ty::nonzero);
     }
 }
 
@@ -454,32 +462,38 @@ fn voltage_and_unpack_bits_match_the_reference() {
     // 32-bit patterns; the 16-bit entry also gets garbage in the high half
     let (r32, t32) = (rest as u32, thresh as u32);
     check_unpacking(
-        BITS_PTX,
+        src_of("voltage_bits_f32"),
         "voltage_bits_f32",
         4,
         &[ArgValue::B32(r32), ArgValue::B32(t32)],
         |s| u64::from(if s { t32 } else { r32 }),
     );
     check_unpacking(
-        BITS_PTX,
+        src_of("voltage_bits_f64"),
         "voltage_bits_f64",
         8,
         &[ArgValue::B64(rest), ArgValue::B64(thresh)],
         |s| if s { thresh } else { rest },
     );
     check_unpacking(
-        BITS_PTX,
+        src_of("voltage_bits_b16"),
         "voltage_bits_b16",
         2,
         &[ArgValue::B32(r32), ArgValue::B32(t32)],
         |s| u64::from(if s { t32 } else { r32 }) & 0xFFFF,
     );
-    check_unpacking(BITS_PTX, "unpack_bits_u8", 1, &[], u64::from);
+    check_unpacking(
+        src_of("unpack_bits_u8"),
+        "unpack_bits_u8",
+        1,
+        &[],
+        u64::from,
+    );
 }
 
 #[test]
 fn pack_then_unpack_is_the_identity_on_spike_bytes() {
-    let module = bits_module();
+    let modules = Modules::new();
     sweep("pack/unpack round trip", |rows, count, grid, rng| {
         let n = rows * count;
         let bytes: Vec<u8> = (0..n).map(|_| (rng.next() & 1) as u8).collect();
@@ -489,12 +503,24 @@ fn pack_then_unpack_is_the_identity_on_spike_bytes() {
         let words = run.poisoned(4 * nwords);
         let shape = [rows as u64, count as u64];
         let args = u64s(&[words.addr, input.addr, shape[0], shape[1]]);
-        run.launch(&module, "pack_bits_u8", grid, &args, &[&words])
-            .expect("pack");
+        run.launch(
+            modules.of("pack_bits_u8"),
+            "pack_bits_u8",
+            grid,
+            &args,
+            &[&words],
+        )
+        .expect("pack");
         let back = run.poisoned(n);
         let args = u64s(&[back.addr, words.addr, shape[0], shape[1]]);
-        run.launch(&module, "unpack_bits_u8", grid, &args, &[&back])
-            .expect("unpack");
+        run.launch(
+            modules.of("unpack_bits_u8"),
+            "unpack_bits_u8",
+            grid,
+            &args,
+            &[&back],
+        )
+        .expect("unpack");
         assert_eq!(run.read(&back), bytes, "rows {rows} count {count}");
     });
 }
@@ -505,17 +531,17 @@ fn wrong_kernels_fail_the_comparison() {
     // bits, a test off by one pattern (+0 counted as positive), and a
     // voltage with its two patterns swapped.
     let padding = mutate(
-        BITS_PTX,
+        src_of("threshold_bits_f32"),
         "mov.b32             %x, 0;",
         "mov.b32             %x, 1;",
     );
     let zero = mutate(
-        BITS_PTX,
+        src_of("threshold_bits_f32"),
         "sub.u32             %x, %x, 1;",
         "mov.b32 %x, %x;",
     );
     let swapped = mutate(
-        BITS_PTX,
+        src_of("voltage_bits_f32"),
         "selp.b32            %v, %thresh, %rest, %spk;",
         "selp.b32            %v, %rest, %thresh, %spk;",
     );
@@ -581,11 +607,11 @@ fn member_mask_trap(result: Result<(), LaunchError>, what: &str) {
 #[test]
 fn blocks_must_be_whole_warps() {
     for entry in ["pack_bits_u8", "unpack_bits_u8"] {
-        run_small(BITS_PTX, entry, (2, 64)).expect("whole warps run");
+        run_small(src_of(entry), entry, (2, 64)).expect("whole warps run");
         // 48 threads: the second warp has 16 lanes, but the full mask names 32
         for block in [48, 16, 33] {
             member_mask_trap(
-                run_small(BITS_PTX, entry, (2, block)),
+                run_small(src_of(entry), entry, (2, block)),
                 &format!("{entry} block {block}"),
             );
         }
@@ -608,7 +634,7 @@ fn misused_collectives_trap() {
         (
             "a partial mask on a full warp",
             mutate(
-                BITS_PTX,
+                src_of("threshold_bits_f32"),
                 ballot,
                 "vote.sync.ballot.b32 %word, %pos, 0x0000FFFF;",
             ),
@@ -617,7 +643,7 @@ fn misused_collectives_trap() {
         (
             "the ballot in a divergent branch (only lanes with a neuron)",
             mutate(
-                BITS_PTX,
+                src_of("threshold_bits_f32"),
                 ballot,
                 "mov.b32 %word, 0;\n@%valid vote.sync.ballot.b32 %word, %pos, 0xFFFFFFFF;",
             ),
@@ -626,7 +652,7 @@ fn misused_collectives_trap() {
         (
             "lanes past the row's end leave before the ballot",
             mutate(
-                BITS_PTX,
+                src_of("threshold_bits_f32"),
                 ballot,
                 &format!("@!%valid bra DONE;\n    {ballot}"),
             ),
@@ -635,7 +661,7 @@ fn misused_collectives_trap() {
         (
             "a shuffle mask without lane 31",
             mutate(
-                BITS_PTX,
+                src_of("voltage_bits_f32"),
                 shfl,
                 "shfl.sync.idx.b32   %word, %word, 0, 0x1F, 0x7FFFFFFF;",
             ),
@@ -643,7 +669,11 @@ fn misused_collectives_trap() {
         ),
         (
             "a shuffle from a lane that left",
-            mutate(BITS_PTX, shfl, &format!("@%lead bra DONE;\n    {shfl}")),
+            mutate(
+                src_of("voltage_bits_f32"),
+                shfl,
+                &format!("@%lead bra DONE;\n    {shfl}"),
+            ),
             "voltage_bits_f32",
         ),
     ];
@@ -673,7 +703,7 @@ type SpikeTest = fn(Ty, u64) -> bool;
 
 #[test]
 fn fused_steps_match_the_reference() {
-    let module = fused_module();
+    let modules = Modules::new();
     let mut rng = Rng::fresh("fused");
     let entries: [(&str, Ty, SpikeTest); 9] = [
         ("step_f32", Ty::F32, Ty::positive),
@@ -717,7 +747,7 @@ fn fused_steps_match_the_reference() {
                     ]);
                     args.extend([ArgValue::B64(rest), ArgValue::B64(thresh)]);
                     let outs: Vec<&Buf> = [&spikes, &volt, &state].into_iter().collect();
-                    run.launch(&module, entry, grid, &args, &outs)
+                    run.launch(modules.of(entry), entry, grid, &args, &outs)
                         .unwrap_or_else(|err| panic!("{entry} n {n} grid {grid:?}: {err}"));
                     let expected: Vec<u8> =
                         values.iter().map(|&v| u8::from(spike(ty, v))).collect();
@@ -746,7 +776,7 @@ fn fused_steps_match_the_reference() {
 
 #[test]
 fn fused_bit_steps_match_the_reference() {
-    let module = fused_module();
+    let modules = Modules::new();
     let mut rng = Rng::fresh("fused bits");
     let entries: [(&str, Ty, SpikeTest); 9] = [
         ("step_bits_f32", Ty::F32, Ty::positive),
@@ -787,10 +817,14 @@ fn fused_bit_steps_match_the_reference() {
                 if vbytes == 0 { 8 } else { vbytes as u64 },
             ]);
             args.extend([ArgValue::B64(rest), ArgValue::B64(thresh)]);
-            run.launch(&module, entry, grid, &args, &[&words, &volt, &state])
-                .unwrap_or_else(|err| {
-                    panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}")
-                });
+            run.launch(
+                modules.of(entry),
+                entry,
+                grid,
+                &args,
+                &[&words, &volt, &state],
+            )
+            .unwrap_or_else(|err| panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}"));
             let what = format!(
                 "{entry} rows {rows} count {count} last_row {last_row} vbytes {vbytes} grid {grid:?}"
             );
@@ -820,7 +854,7 @@ fn fused_bit_steps_match_the_reference() {
 fn multi_step_bits_are_threshold_bits_over_steps_times_rows() {
     // T steps of `batch` rows: one threshold_bits launch over T * batch rows
     // gives the same words as T launches of one step each.
-    let module = bits_module();
+    let modules = Modules::new();
     let mut rng = Rng::fresh("multi-step bits");
     for &count in COUNTS {
         let (steps, batch) = (1 + rng.below(5), 1 + rng.below(3));
@@ -831,8 +865,14 @@ fn multi_step_bits_are_threshold_bits_over_steps_times_rows() {
         let input = run.buffer(&Ty::F32.to_bytes(&values), 0);
         let trace = run.poisoned(4 * steps * batch * wpr);
         let args = u64s(&[trace.addr, input.addr, (steps * batch) as u64, count as u64]);
-        run.launch(&module, "threshold_bits_f32", (2, 64), &args, &[&trace])
-            .expect("one launch");
+        run.launch(
+            modules.of("threshold_bits_f32"),
+            "threshold_bits_f32",
+            (2, 64),
+            &args,
+            &[&trace],
+        )
+        .expect("one launch");
         let mut one_by_one = Vec::new();
         for t in 0..steps {
             let out = run.poisoned(4 * batch * wpr);
@@ -842,8 +882,14 @@ fn multi_step_bits_are_threshold_bits_over_steps_times_rows() {
                 batch as u64,
                 count as u64,
             ]);
-            run.launch(&module, "threshold_bits_f32", (1, 32), &args, &[&out])
-                .expect("a step");
+            run.launch(
+                modules.of("threshold_bits_f32"),
+                "threshold_bits_f32",
+                (1, 32),
+                &args,
+                &[&out],
+            )
+            .expect("a step");
             one_by_one.extend(run.read(&out));
         }
         assert_eq!(run.read(&trace), one_by_one, "count {count} steps {steps}");
@@ -855,73 +901,56 @@ fn multi_step_bits_are_threshold_bits_over_steps_times_rows() {
 // ---------------------------------------------------------------------------
 
 #[test]
-fn modules_declare_exactly_the_documented_entries() {
-    for (src, expected) in [(BITS_PTX, BITS_ENTRIES), (FUSED_PTX, FUSED_ENTRIES)] {
-        let module = parsed(src);
-        let names: Vec<&str> = module.entries.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, expected);
+fn the_table_registers_exactly_the_documented_entries() {
+    let registered: Vec<&str> = Kernel::ALL
+        .iter()
+        .filter(|k| !matches!(k.op(), Op::Threshold | Op::Override | Op::Voltage))
+        .map(|k| k.name())
+        .collect();
+    let mut documented: Vec<&str> = BITS_ENTRIES.iter().chain(FUSED_ENTRIES).copied().collect();
+    let mut sorted = registered.clone();
+    sorted.sort_unstable();
+    documented.sort_unstable();
+    assert_eq!(sorted, documented);
+    for op in Op::ALL {
+        let module = parsed(op.ptx());
         assert_eq!(module.version, (7, 0));
         assert_eq!(module.targets, ["sm_70"]);
     }
 }
 
-/// A ptxas binary of CUDA `release`, from `var`.
-fn ptxas(var: &str, release: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(std::env::var_os(var)?);
-    let out = Command::new(&path).arg("--version").output().ok()?;
-    String::from_utf8_lossy(&out.stdout)
-        .contains(&format!("release {release}"))
-        .then_some(path)
-}
-
+/// The files that share a header share it word for word (after each
+/// file's own first lines, up to the header's first line).
 #[test]
-fn new_kernels_assemble_without_stack_or_spills() {
-    let (Some(ptxas12), Some(ptxas13)) = (ptxas("PTXAS_12", "12.9"), ptxas("PTXAS_13", "13.0"))
-    else {
-        assert!(
-            std::env::var_os("REQUIRE_PTXAS").is_none(),
-            "REQUIRE_PTXAS is set but PTXAS_12/PTXAS_13 are not ptxas 12.9/13.0"
-        );
-        eprintln!("skipped: set PTXAS_12 and PTXAS_13 to ptxas 12.9 and 13.0");
-        return;
+fn shared_headers_are_the_same_in_every_file() {
+    let header = |op: Op, first: &str| -> String {
+        let text = op.ptx();
+        let start = text
+            .find(first)
+            .unwrap_or_else(|| panic!("{op}: no {first:?}"));
+        let end = text[start..].find("\n.version").expect("a .version line") + start;
+        text[start..end].to_owned()
     };
-    let kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("kernels/pending");
-    for (file, expected) in [("bits.ptx", BITS_ENTRIES), ("fused.ptx", FUSED_ENTRIES)] {
-        for (ptxas, arch) in [
-            (&ptxas12, "sm_70"),
-            (&ptxas13, "sm_80"),
-            (&ptxas13, "sm_90"),
-        ] {
-            let out = Command::new(ptxas)
-                .arg(format!("-arch={arch}"))
-                .args(["-v", "--warning-as-error", "-o", "/dev/null"])
-                .arg(kernels.join(file))
-                .output()
-                .expect("ptxas runs");
-            let report = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(out.status.success(), "{file} {arch}:\n{report}");
-            let mut seen = BTreeSet::new();
-            let mut current = None;
-            for line in report.lines() {
-                if let Some(rest) = line.split("Compiling entry function '").nth(1) {
-                    current = rest.split('\'').next().map(str::to_owned);
-                }
-                if line.contains("bytes stack frame") {
-                    assert_eq!(
-                        line.trim(),
-                        "0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads",
-                        "{file} {current:?} {arch}"
-                    );
-                    seen.insert(current.take().expect("an entry precedes its properties"));
-                }
-            }
-            let expected: BTreeSet<String> = expected.iter().map(|e| e.to_string()).collect();
-            assert_eq!(seen, expected, "{file} {arch}");
-            eprintln!("{file}: {} entries assembled for {arch}", seen.len());
+    for (group, first) in [
+        (
+            &[
+                Op::ThresholdBits,
+                Op::PackBits,
+                Op::OverrideBits,
+                Op::VoltageBits,
+                Op::UnpackBits,
+            ][..],
+            "// Bit files:",
+        ),
+        (&[Op::Step, Op::StepOverride][..], "// Step files:"),
+        (
+            &[Op::StepBits, Op::StepBitsOverride][..],
+            "// The fused step with spikes as bits",
+        ),
+    ] {
+        let reference = header(group[0], first);
+        for &op in &group[1..] {
+            assert_eq!(header(op, first), reference, "{op}");
         }
     }
 }

@@ -9,8 +9,8 @@
 use exact_neuron_support::ptx;
 
 use exact_neuron::half::{bf16, f16};
-use exact_neuron::kernel::{Kernel, Op};
-use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan};
+use exact_neuron::kernel::{Kernel, Op, SpikeRule};
+use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget};
 use exact_neuron::{
     Cpu, DType, Element, ExactNeuron, KernelDevice, OverrideValue, ThresholdInput, VoltageElement,
 };
@@ -391,6 +391,63 @@ fn every_plan_matches_its_entry_s_parameters() {
                 Op::Threshold => LaunchPlan::threshold_dyn(dtype, 9, 0x100, 0x200, device_limits),
                 Op::Override => LaunchPlan::overrides_dyn(dtype, 9, 0x100, 0x200, device_limits),
                 Op::Voltage => LaunchPlan::voltage_dyn(dtype, 9, 0x100, 0x200, 1, 0, device_limits),
+                Op::ThresholdBits => {
+                    LaunchPlan::threshold_bits_dyn(dtype, 3, 9, 0x100, 0x200, device_limits)
+                }
+                Op::OverrideBits | Op::PackBits => {
+                    LaunchPlan::overrides_bits_dyn(dtype, 3, 9, 0x100, 0x200, device_limits)
+                }
+                Op::UnpackBits => LaunchPlan::unpack_bits(3, 9, 0x100, 0x200, device_limits),
+                Op::VoltageBits => {
+                    LaunchPlan::voltage_bits_dyn(dtype, 3, 9, 0x100, 0x200, 1, 0, device_limits)
+                }
+                Op::Step | Op::StepOverride => {
+                    let rule = if kernel.op() == Op::Step {
+                        SpikeRule::Threshold
+                    } else {
+                        SpikeRule::Override
+                    };
+                    let volt = VoltageTarget {
+                        addr: 0x300,
+                        dtype: DType::F32,
+                        rest: 1,
+                        thresh: 2,
+                    };
+                    LaunchPlan::step_dyn(
+                        rule,
+                        dtype,
+                        9,
+                        0x100,
+                        0x200,
+                        Some(volt),
+                        Some((0x400, 3)),
+                        device_limits,
+                    )
+                }
+                Op::StepBits | Op::StepBitsOverride => {
+                    let rule = if kernel.op() == Op::StepBits {
+                        SpikeRule::Threshold
+                    } else {
+                        SpikeRule::Override
+                    };
+                    let volt = VoltageTarget {
+                        addr: 0x300,
+                        dtype: DType::F64,
+                        rest: 1,
+                        thresh: 2,
+                    };
+                    LaunchPlan::step_bits_dyn(
+                        rule,
+                        dtype,
+                        3,
+                        9,
+                        0x100,
+                        0x200,
+                        Some(volt),
+                        Some((0x400, 2)),
+                        device_limits,
+                    )
+                }
             }
             .unwrap_or_else(|err| panic!("{kernel} on {dtype}: {err}"));
             assert_eq!(plan.kernel(), kernel);
@@ -413,8 +470,10 @@ fn every_plan_matches_its_entry_s_parameters() {
             checked += 1;
         }
     }
-    // 4 threshold + 6 override + 4 voltage element types
-    assert_eq!(checked, 14);
+    // 4 threshold + 6 override + 4 voltage element types; into bits 4
+    // threshold + 6 override (2 packing) + 4 voltage + 2 unpack; steps 2 x
+    // (4 threshold + 6 override)
+    assert_eq!(checked, 14 + 16 + 20);
 }
 
 /// A small device memory with one input and one output, for launching by

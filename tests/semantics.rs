@@ -6,6 +6,7 @@
 
 use std::cell::Cell;
 
+use exact_neuron::device::StepVoltage;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::{
     Cpu, CpuNeuron, Element, Error, ExactNeuron, KernelDevice, NeuronParams, OverrideValue,
@@ -586,9 +587,11 @@ struct Counting {
     voltage: std::rc::Rc<Cell<usize>>,
     zero: std::rc::Rc<Cell<usize>>,
     alloc: std::rc::Rc<Cell<usize>>,
+    pack: std::rc::Rc<Cell<usize>>,
 }
 
 impl KernelDevice for Counting {
+    type Words = Vec<u32>;
     type Buffer<T: Element> = Vec<T>;
     type Slice<'a, T: Element> = [T];
 
@@ -642,6 +645,108 @@ impl KernelDevice for Counting {
     ) -> exact_neuron::Result<()> {
         self.voltage.set(self.voltage.get() + 1);
         Cpu.voltage(spikes, rest, thresh, out)
+    }
+    fn alloc_words(&self, len: usize) -> exact_neuron::Result<Vec<u32>> {
+        self.alloc.set(self.alloc.get() + 1);
+        Cpu.alloc_words(len)
+    }
+    fn words_len(words: &Vec<u32>) -> usize {
+        words.len()
+    }
+    fn upload_words(&self, src: &[u32], dst: &mut Vec<u32>) -> exact_neuron::Result<()> {
+        Cpu.upload_words(src, dst)
+    }
+    fn download_words(&self, src: &Vec<u32>, dst: &mut [u32]) -> exact_neuron::Result<()> {
+        Cpu.download_words(src, dst)
+    }
+    fn threshold_bits<T: ThresholdInput>(
+        &self,
+        inputs: &[T],
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+    ) -> exact_neuron::Result<()> {
+        Cpu.threshold_bits(inputs, rows, count, words)
+    }
+    fn overrides_bits<T: OverrideValue>(
+        &self,
+        values: &[T],
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+    ) -> exact_neuron::Result<()> {
+        Cpu.overrides_bits(values, rows, count, words)
+    }
+    fn pack_bits(
+        &self,
+        bytes: &Vec<u8>,
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+    ) -> exact_neuron::Result<()> {
+        self.pack.set(self.pack.get() + 1);
+        Cpu.pack_bits(bytes, rows, count, words)
+    }
+    fn unpack_bits(
+        &self,
+        words: &Vec<u32>,
+        rows: usize,
+        count: usize,
+        bytes: &mut Vec<u8>,
+    ) -> exact_neuron::Result<()> {
+        Cpu.unpack_bits(words, rows, count, bytes)
+    }
+    fn voltage_bits<T: VoltageElement>(
+        &self,
+        words: &Vec<u32>,
+        rows: usize,
+        count: usize,
+        rest: T,
+        thresh: T,
+        out: &mut Vec<T>,
+    ) -> exact_neuron::Result<()> {
+        self.voltage.set(self.voltage.get() + 1);
+        Cpu.voltage_bits(words, rows, count, rest, thresh, out)
+    }
+    fn step<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &[T],
+        spikes: &mut Vec<u8>,
+        voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+        state: Option<&mut Vec<u8>>,
+    ) -> exact_neuron::Result<()> {
+        Cpu.step(inputs, spikes, voltage, state)
+    }
+    fn step_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &[T],
+        spikes: &mut Vec<u8>,
+        voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+        state: Option<&mut Vec<u8>>,
+    ) -> exact_neuron::Result<()> {
+        Cpu.step_override(values, spikes, voltage, state)
+    }
+    fn step_bits<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &[T],
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+        voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+        state: Option<&mut Vec<u32>>,
+    ) -> exact_neuron::Result<()> {
+        Cpu.step_bits(inputs, rows, count, words, voltage, state)
+    }
+    fn step_bits_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &[T],
+        rows: usize,
+        count: usize,
+        words: &mut Vec<u32>,
+        voltage: Option<StepVoltage<'_, Vec<V>, V>>,
+        state: Option<&mut Vec<u32>>,
+    ) -> exact_neuron::Result<()> {
+        Cpu.step_bits_override(values, rows, count, words, voltage, state)
     }
 }
 
@@ -782,4 +887,38 @@ fn neurons_and_errors_can_cross_threads() {
     send_sync::<CpuNeuron>();
     send_sync::<exact_neuron::CudaNeuron>();
     send_sync::<Error>();
+}
+
+#[test]
+fn the_bit_view_is_lazy_cached_and_kept_by_steps_that_write_bits() {
+    let device = Counting::default();
+    let mut neuron = ExactNeuron::with_device(device.clone(), &params()).unwrap();
+    let packed = || device.pack.get();
+    neuron.spike_bits().unwrap();
+    neuron.spike_bits().unwrap();
+    assert_eq!(packed(), 1, "asked twice, packed once");
+    neuron.forward::<f32>(&[1.0; 12]).unwrap();
+    assert_eq!(neuron.spike_bits().unwrap(), &[0x3F, 0x3F]);
+    assert_eq!(packed(), 2, "forward invalidates");
+    neuron.forward_bits::<f32>(&[-1.0; 12]).unwrap();
+    assert_eq!(neuron.spike_bits().unwrap(), &[0, 0]);
+    assert_eq!(packed(), 2, "a step into bits keeps its words");
+    assert_eq!(neuron.spike(), &[0; 12], "and the byte state follows");
+    let voltages = device.voltage.get();
+    neuron.forward_with_voltage::<f32, f32>(&[1.0; 12]).unwrap();
+    assert_eq!(neuron.voltage::<f32>().unwrap(), &[-50.0f32; 12]);
+    assert_eq!(
+        device.voltage.get(),
+        voltages,
+        "the fused step leaves the view fresh"
+    );
+    assert_eq!(neuron.voltage::<f64>().unwrap(), &[-50.0f64; 12]);
+    assert_eq!(
+        device.voltage.get(),
+        voltages + 1,
+        "other types are computed"
+    );
+    neuron.clear().unwrap();
+    assert_eq!(neuron.spike_bits().unwrap(), &[0, 0]);
+    assert_eq!(packed(), 3, "clear invalidates");
 }

@@ -33,11 +33,12 @@ use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 pub use probe::{default_stream, probe};
 pub use raw::{DeviceValues, RawView};
 
-use crate::device::{check_len, KernelDevice};
+use crate::device::{check_bits_len, check_len, KernelDevice, StepVoltage};
 use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::dynamic::DynInput;
 use crate::error::{Error, Result};
-use crate::launch::{ArgValue, GridLimits, LaunchPlan, MAX_ARGS};
+use crate::kernel::SpikeRule;
+use crate::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget, MAX_ARGS};
 use crate::neuron::ExactNeuron;
 use crate::params::NeuronParams;
 use registry::KernelSet;
@@ -68,8 +69,15 @@ impl Cuda {
         let multiprocessors =
             context.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
         let kernels = registry::kernels_for(context)?;
+        // Two waves of the blocks every entry keeps resident (the grid
+        // strides over the rest).
+        let resident = kernels.resident_blocks(crate::launch::BLOCK_THREADS)?;
         Ok(Cuda {
-            limits: GridLimits::for_multiprocessors(u32::try_from(multiprocessors).unwrap_or(1)),
+            limits: GridLimits::from_occupancy(
+                u32::try_from(multiprocessors).unwrap_or(1),
+                resident,
+                2,
+            ),
             stream,
             kernels,
         })
@@ -164,6 +172,155 @@ impl Cuda {
     }
 }
 
+impl Cuda {
+    /// Words from `rows * count` inputs by `rule` (threshold or override
+    /// into bits), after the checks of every safe launch.
+    fn pack<T: Element>(
+        &self,
+        rule: SpikeRule,
+        inputs: &(dyn DevicePtr<T> + '_),
+        rows: usize,
+        count: usize,
+        words: &mut CudaSlice<u32>,
+    ) -> Result<()> {
+        self.check_context("inputs", inputs)?;
+        self.check_context("spike words", words)?;
+        check_bits_len("inputs", rows, count, inputs.len(), words.len())?;
+        let (input, _read) = inputs.device_ptr(&self.stream);
+        let (out, _write) = words.device_ptr_mut(&self.stream);
+        let plan = match rule {
+            SpikeRule::Threshold => {
+                LaunchPlan::threshold_bits_dyn(T::DTYPE, rows, count, out, input, self.limits)
+            }
+            SpikeRule::Override => {
+                LaunchPlan::overrides_bits_dyn(T::DTYPE, rows, count, out, input, self.limits)
+            }
+        }?;
+        // SAFETY: both buffers live on this stream's context (checked
+        // above) and hold `rows * count` inputs and `rows * ceil(count /
+        // 32)` words (checked above), the extents the plan's entry touches;
+        // the guards keep them in use until the launch is queued.
+        unsafe { self.launch(&plan) }
+    }
+
+    /// A fused step by `rule`, bytes or bits, after the checks of every
+    /// safe launch. `spikes` is the byte or word output's address and
+    /// `state` the state's address and first element (or row) copied.
+    #[allow(clippy::too_many_arguments)]
+    fn fused<T: Element, V: VoltageElement>(
+        &self,
+        rule: SpikeRule,
+        inputs: &(dyn DevicePtr<T> + '_),
+        bits: Option<(usize, usize)>,
+        spikes: u64,
+        voltage: Option<StepVoltage<'_, CudaSlice<V>, V>>,
+        state: Option<(u64, usize)>,
+    ) -> Result<()> {
+        let n = inputs.len();
+        let (input, _read) = inputs.device_ptr(&self.stream);
+        let (target, _volt) = match voltage {
+            Some(StepVoltage { out, rest, thresh }) => {
+                self.check_context("voltage buffer", out)?;
+                check_len("voltage buffer", n, out.len())?;
+                let (addr, guard) = out.device_ptr_mut(&self.stream);
+                (Some(VoltageTarget::of(addr, rest, thresh)), Some(guard))
+            }
+            None => (None, None),
+        };
+        let plan = match bits {
+            None => {
+                LaunchPlan::step_dyn(rule, T::DTYPE, n, spikes, input, target, state, self.limits)
+            }
+            Some((rows, count)) => LaunchPlan::step_bits_dyn(
+                rule,
+                T::DTYPE,
+                rows,
+                count,
+                spikes,
+                input,
+                target,
+                state,
+                self.limits,
+            ),
+        }?;
+        // SAFETY: the caller checked that the spike (or word) output and
+        // the state live on this context with the lengths the plan
+        // implies; the inputs and the voltage were checked above; every
+        // guard lives until the launch is queued.
+        unsafe { self.launch(&plan) }
+    }
+
+    /// The checks and addresses of a byte step's outputs, then the launch.
+    fn step_bytes<T: Element, V: VoltageElement>(
+        &self,
+        rule: SpikeRule,
+        inputs: &(dyn DevicePtr<T> + '_),
+        spikes: &mut CudaSlice<u8>,
+        voltage: Option<StepVoltage<'_, CudaSlice<V>, V>>,
+        state: Option<&mut CudaSlice<u8>>,
+    ) -> Result<()> {
+        self.check_context("inputs", inputs)?;
+        self.check_context("spikes", spikes)?;
+        check_len("inputs", spikes.len(), inputs.len())?;
+        let (out, _write) = spikes.device_ptr_mut(&self.stream);
+        let (state, _state) = match state {
+            Some(state) => {
+                self.check_context("spike state", state)?;
+                let last = inputs
+                    .len()
+                    .checked_sub(state.len())
+                    .ok_or(Error::LengthMismatch {
+                        what: "spike state",
+                        expected: inputs.len(),
+                        actual: state.len(),
+                    })?;
+                let (addr, guard) = state.device_ptr_mut(&self.stream);
+                (Some((addr, last)), Some(guard))
+            }
+            None => (None, None),
+        };
+        self.fused(rule, inputs, None, out, voltage, state)
+    }
+
+    /// The checks and addresses of a bit step's outputs, then the launch.
+    #[allow(clippy::too_many_arguments)]
+    fn step_words<T: Element, V: VoltageElement>(
+        &self,
+        rule: SpikeRule,
+        inputs: &(dyn DevicePtr<T> + '_),
+        rows: usize,
+        count: usize,
+        words: &mut CudaSlice<u32>,
+        voltage: Option<StepVoltage<'_, CudaSlice<V>, V>>,
+        state: Option<&mut CudaSlice<u32>>,
+    ) -> Result<()> {
+        self.check_context("inputs", inputs)?;
+        self.check_context("spike words", words)?;
+        check_bits_len("inputs", rows, count, inputs.len(), words.len())?;
+        let total = words.len();
+        let (out, _write) = words.device_ptr_mut(&self.stream);
+        let per_row = count.div_ceil(32);
+        let (state, _state) = match state {
+            Some(state) => {
+                self.check_context("spike state words", state)?;
+                let bad = Error::LengthMismatch {
+                    what: "spike state words",
+                    expected: total,
+                    actual: state.len(),
+                };
+                if state.len() > total || (per_row > 0 && state.len() % per_row != 0) {
+                    return Err(bad);
+                }
+                let last_row = rows - state.len().checked_div(per_row).unwrap_or(0);
+                let (addr, guard) = state.device_ptr_mut(&self.stream);
+                (Some((addr, last_row)), Some(guard))
+            }
+            None => (None, None),
+        };
+        self.fused(rule, inputs, Some((rows, count)), out, voltage, state)
+    }
+}
+
 impl std::fmt::Debug for Cuda {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cuda")
@@ -174,6 +331,7 @@ impl std::fmt::Debug for Cuda {
 }
 
 impl KernelDevice for Cuda {
+    type Words = CudaSlice<u32>;
     type Buffer<T: Element> = CudaSlice<T>;
     type Slice<'a, T: Element>
         = dyn DevicePtr<T> + 'a
@@ -301,6 +459,177 @@ impl KernelDevice for Cuda {
         // with `n` elements each (checked above); the guards keep them in
         // use until the launch is queued.
         unsafe { self.launch(&plan) }
+    }
+
+    fn alloc_words(&self, len: usize) -> Result<CudaSlice<u32>> {
+        if len == 0 {
+            return Ok(self.stream.null::<u32>()?);
+        }
+        Ok(self.stream.alloc_zeros::<u32>(len)?)
+    }
+
+    fn words_len(words: &CudaSlice<u32>) -> usize {
+        words.len()
+    }
+
+    fn upload_words(&self, src: &[u32], dst: &mut CudaSlice<u32>) -> Result<()> {
+        self.check_context("upload destination", dst)?;
+        check_len("upload source", dst.len(), src.len())?;
+        if src.is_empty() {
+            return Ok(());
+        }
+        self.stream.memcpy_htod(src, dst)?;
+        // The host slice is borrowed only for this call.
+        self.stream.synchronize()?;
+        Ok(())
+    }
+
+    fn download_words(&self, src: &CudaSlice<u32>, dst: &mut [u32]) -> Result<()> {
+        self.check_context("download source", src)?;
+        check_len("download destination", src.len(), dst.len())?;
+        if dst.is_empty() {
+            return Ok(());
+        }
+        self.stream.memcpy_dtoh(src, dst)?;
+        self.stream.synchronize()?;
+        Ok(())
+    }
+
+    fn threshold_bits<T: ThresholdInput>(
+        &self,
+        inputs: &(dyn DevicePtr<T> + '_),
+        rows: usize,
+        count: usize,
+        words: &mut CudaSlice<u32>,
+    ) -> Result<()> {
+        self.pack(SpikeRule::Threshold, inputs, rows, count, words)
+    }
+
+    fn overrides_bits<T: OverrideValue>(
+        &self,
+        values: &(dyn DevicePtr<T> + '_),
+        rows: usize,
+        count: usize,
+        words: &mut CudaSlice<u32>,
+    ) -> Result<()> {
+        self.pack(SpikeRule::Override, values, rows, count, words)
+    }
+
+    fn pack_bits(
+        &self,
+        bytes: &CudaSlice<u8>,
+        rows: usize,
+        count: usize,
+        words: &mut CudaSlice<u32>,
+    ) -> Result<()> {
+        self.pack::<u8>(SpikeRule::Override, bytes, rows, count, words)
+    }
+
+    fn unpack_bits(
+        &self,
+        words: &CudaSlice<u32>,
+        rows: usize,
+        count: usize,
+        bytes: &mut CudaSlice<u8>,
+    ) -> Result<()> {
+        self.check_context("spike words", words)?;
+        self.check_context("spike bytes", bytes)?;
+        check_bits_len("spike bytes", rows, count, bytes.len(), words.len())?;
+        let (input, _read) = words.device_ptr(&self.stream);
+        let (out, _write) = bytes.device_ptr_mut(&self.stream);
+        let plan = LaunchPlan::unpack_bits(rows, count, out, input, self.limits)?;
+        // SAFETY: both buffers live on this context with the lengths of
+        // `rows` rows of `count` neurons (checked above).
+        unsafe { self.launch(&plan) }
+    }
+
+    fn voltage_bits<T: VoltageElement>(
+        &self,
+        words: &CudaSlice<u32>,
+        rows: usize,
+        count: usize,
+        rest: T,
+        thresh: T,
+        out: &mut CudaSlice<T>,
+    ) -> Result<()> {
+        self.check_context("spike words", words)?;
+        self.check_context("voltage buffer", out)?;
+        check_bits_len("voltage buffer", rows, count, out.len(), words.len())?;
+        let (input, _read) = words.device_ptr(&self.stream);
+        let (output, _write) = out.device_ptr_mut(&self.stream);
+        let plan = LaunchPlan::voltage_bits_dyn(
+            T::DTYPE,
+            rows,
+            count,
+            output,
+            input,
+            rest.to_bits_u64(),
+            thresh.to_bits_u64(),
+            self.limits,
+        )?;
+        // SAFETY: both buffers live on this context with the lengths of
+        // `rows` rows of `count` neurons (checked above).
+        unsafe { self.launch(&plan) }
+    }
+
+    fn step<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &(dyn DevicePtr<T> + '_),
+        spikes: &mut CudaSlice<u8>,
+        voltage: Option<StepVoltage<'_, CudaSlice<V>, V>>,
+        state: Option<&mut CudaSlice<u8>>,
+    ) -> Result<()> {
+        self.step_bytes(SpikeRule::Threshold, inputs, spikes, voltage, state)
+    }
+
+    fn step_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &(dyn DevicePtr<T> + '_),
+        spikes: &mut CudaSlice<u8>,
+        voltage: Option<StepVoltage<'_, CudaSlice<V>, V>>,
+        state: Option<&mut CudaSlice<u8>>,
+    ) -> Result<()> {
+        self.step_bytes(SpikeRule::Override, values, spikes, voltage, state)
+    }
+
+    fn step_bits<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &(dyn DevicePtr<T> + '_),
+        rows: usize,
+        count: usize,
+        words: &mut CudaSlice<u32>,
+        voltage: Option<StepVoltage<'_, CudaSlice<V>, V>>,
+        state: Option<&mut CudaSlice<u32>>,
+    ) -> Result<()> {
+        self.step_words(
+            SpikeRule::Threshold,
+            inputs,
+            rows,
+            count,
+            words,
+            voltage,
+            state,
+        )
+    }
+
+    fn step_bits_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &(dyn DevicePtr<T> + '_),
+        rows: usize,
+        count: usize,
+        words: &mut CudaSlice<u32>,
+        voltage: Option<StepVoltage<'_, CudaSlice<V>, V>>,
+        state: Option<&mut CudaSlice<u32>>,
+    ) -> Result<()> {
+        self.step_words(
+            SpikeRule::Override,
+            values,
+            rows,
+            count,
+            words,
+            voltage,
+            state,
+        )
     }
 }
 

@@ -25,9 +25,9 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use exact_neuron::device::check_len;
-use exact_neuron::kernel::Op;
-use exact_neuron::launch::{GridLimits, LaunchPlan};
+use exact_neuron::device::{check_bits_len, check_len, StepVoltage};
+use exact_neuron::kernel::{Op, SpikeRule};
+use exact_neuron::launch::{GridLimits, LaunchPlan, VoltageTarget};
 use exact_neuron::{
     DType, Element, Error, KernelDevice, OverrideValue, Result, ThresholdInput, VoltageElement,
 };
@@ -89,6 +89,42 @@ pub fn poison_bits(dtype: DType) -> u64 {
 
 fn poison_bytes(dtype: DType) -> Vec<u8> {
     poison_bits(dtype).to_le_bytes()[..dtype.size()].to_vec()
+}
+
+/// One output range of a launch: `len` elements whose poison is `poison`
+/// (one element's bytes).
+struct Output {
+    addr: u64,
+    len: usize,
+    poison: Vec<u8>,
+    /// Spike bytes, which must be 0 or 1.
+    spikes: bool,
+}
+
+impl Output {
+    fn bytes(&self) -> usize {
+        self.len * self.poison.len()
+    }
+
+    /// Words: poisoned with a pattern that has a padding bit set in every
+    /// byte, which no packing kernel writes for a row of fewer than 32.
+    fn words(addr: u64, len: usize) -> Output {
+        Output {
+            addr,
+            len,
+            poison: 0xA5A5_A5A5u32.to_le_bytes().to_vec(),
+            spikes: false,
+        }
+    }
+
+    fn values(addr: u64, len: usize, dtype: DType) -> Output {
+        Output {
+            addr,
+            len,
+            poison: poison_bytes(dtype),
+            spikes: dtype == DType::U8,
+        }
+    }
 }
 
 /// What every clone of a device shares.
@@ -346,6 +382,20 @@ impl PtxDevice {
     /// Runs `plan`, whose output is `out_len` elements of `out_type` at
     /// `out`, with the poison and the memory checks described above.
     fn run(&self, plan: &LaunchPlan, out: u64, out_len: usize, out_type: DType) -> Result<()> {
+        self.run_outputs(
+            plan,
+            &[Output {
+                addr: out,
+                len: out_len,
+                poison: poison_bytes(out_type),
+                spikes: out_type == DType::U8,
+            }],
+        )
+    }
+
+    /// Runs `plan`, which writes every element of each of `outputs` and
+    /// nothing else, with the poison and the memory checks described above.
+    fn run_outputs(&self, plan: &LaunchPlan, outputs: &[Output]) -> Result<()> {
         // The CUDA backend does not launch an empty plan (a grid of 0 blocks
         // is an error for the driver, and for the interpreter).
         if plan.is_empty() {
@@ -358,37 +408,53 @@ impl PtxDevice {
             stats,
             options,
         } = &mut *state;
-        let size = out_type.size();
-        let poison = poison_bytes(out_type);
-        memory
-            .fill(out, out_len * size, &poison)
-            .map_err(device_error)?;
+        for output in outputs {
+            memory
+                .fill(output.addr, output.bytes(), &output.poison)
+                .map_err(device_error)?;
+        }
         let before = memory.snapshot();
         let module = &modules[plan.kernel().op().index()];
         let launched = launch_plan(module, plan, memory, options)
             .map_err(|err| device_error(format!("{}: {err}", plan.kernel().name())))?;
         stats.add(&launched);
-        let end = out + (out_len * size) as u64;
-        if let Some(addr) = memory.first_change(&before, out..end) {
+        // Nothing but the outputs changed: memory must equal the snapshot
+        // with the outputs' new bytes written into it.
+        let mut expected = before;
+        for output in outputs.iter().filter(|o| o.len > 0) {
+            let written = memory
+                .read(output.addr, output.bytes())
+                .map_err(device_error)?
+                .to_vec();
+            expected = memory.with_bytes(expected, output.addr, &written);
+        }
+        if let Some(addr) = memory.first_change(&expected, 0..0) {
             return Err(device_error(format!(
-                "{} changed memory outside its output at {addr:#x} (output {out:#x}..{end:#x})",
+                "{} changed memory outside its outputs at {addr:#x}",
                 plan.kernel().name()
             )));
         }
-        let written = memory.read(out, out_len * size).map_err(device_error)?;
-        if let Some(i) = written.chunks_exact(size).position(|e| e == poison) {
-            return Err(device_error(format!(
-                "{} left output element {i} of {out_len} unwritten",
-                plan.kernel().name()
-            )));
-        }
-        if out_type == DType::U8 {
-            if let Some(i) = written.iter().position(|&b| b > 1) {
+        for output in outputs {
+            let size = output.poison.len();
+            let written = memory
+                .read(output.addr, output.bytes())
+                .map_err(device_error)?;
+            if let Some(i) = written.chunks_exact(size).position(|e| e == output.poison) {
                 return Err(device_error(format!(
-                    "{} wrote spike byte {:#04x} at element {i}",
+                    "{} left output element {i} of {} at {:#x} unwritten",
                     plan.kernel().name(),
-                    written[i]
+                    output.len,
+                    output.addr
                 )));
+            }
+            if output.spikes {
+                if let Some(i) = written.iter().position(|&b| b > 1) {
+                    return Err(device_error(format!(
+                        "{} wrote spike byte {:#04x} at element {i}",
+                        plan.kernel().name(),
+                        written[i]
+                    )));
+                }
             }
         }
         Ok(())
@@ -409,7 +475,170 @@ impl PtxDevice {
     }
 }
 
+impl PtxDevice {
+    /// The words of a word buffer.
+    pub fn read_words(&self, words: &PtxBuffer<u32>) -> std::result::Result<Vec<u32>, String> {
+        self.owns(words).map_err(|e| e.to_string())?;
+        let state = self.state.borrow();
+        let bytes = state.memory.read(words.addr, words.len * 4)?;
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
+    }
+
+    fn pack<T: Element>(
+        &self,
+        rule: SpikeRule,
+        inputs: &PtxSlice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut PtxBuffer<u32>,
+    ) -> Result<()> {
+        self.owns(words)?;
+        self.check_slice(inputs)?;
+        check_bits_len("inputs", rows, count, inputs.len, words.len)?;
+        let plan = match rule {
+            SpikeRule::Threshold => LaunchPlan::threshold_bits_dyn(
+                T::DTYPE,
+                rows,
+                count,
+                words.addr,
+                inputs.addr,
+                self.limits,
+            ),
+            SpikeRule::Override => LaunchPlan::overrides_bits_dyn(
+                T::DTYPE,
+                rows,
+                count,
+                words.addr,
+                inputs.addr,
+                self.limits,
+            ),
+        }?;
+        self.run_outputs(&plan, &[Output::words(words.addr, words.len)])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn fused<T: Element, V: VoltageElement>(
+        &self,
+        rule: SpikeRule,
+        inputs: &PtxSlice<'_, T>,
+        bits: Option<(usize, usize)>,
+        out: Output,
+        voltage: Option<StepVoltage<'_, PtxBuffer<V>, V>>,
+        state: Option<(Output, usize)>,
+    ) -> Result<()> {
+        self.check_slice(inputs)?;
+        let n = inputs.len;
+        let mut outputs = vec![];
+        let target = match voltage {
+            Some(StepVoltage { out, rest, thresh }) => {
+                self.owns(out)?;
+                check_len("voltage buffer", n, out.len)?;
+                outputs.push(Output::values(out.addr, out.len, V::DTYPE));
+                Some(VoltageTarget::of(out.addr, rest, thresh))
+            }
+            None => None,
+        };
+        let spikes = out.addr;
+        outputs.push(out);
+        let state = state.map(|(output, last)| {
+            let addr = output.addr;
+            outputs.push(output);
+            (addr, last)
+        });
+        let plan = match bits {
+            None => LaunchPlan::step_dyn(
+                rule,
+                T::DTYPE,
+                n,
+                spikes,
+                inputs.addr,
+                target,
+                state,
+                self.limits,
+            ),
+            Some((rows, count)) => LaunchPlan::step_bits_dyn(
+                rule,
+                T::DTYPE,
+                rows,
+                count,
+                spikes,
+                inputs.addr,
+                target,
+                state,
+                self.limits,
+            ),
+        }?;
+        self.run_outputs(&plan, &outputs)
+    }
+
+    fn step_bytes<T: Element, V: VoltageElement>(
+        &self,
+        rule: SpikeRule,
+        inputs: &PtxSlice<'_, T>,
+        spikes: &mut PtxBuffer<u8>,
+        voltage: Option<StepVoltage<'_, PtxBuffer<V>, V>>,
+        state: Option<&mut PtxBuffer<u8>>,
+    ) -> Result<()> {
+        self.owns(spikes)?;
+        check_len("inputs", spikes.len, inputs.len)?;
+        let state = match state {
+            Some(state) => {
+                self.owns(state)?;
+                let last = inputs
+                    .len
+                    .checked_sub(state.len)
+                    .ok_or(Error::LengthMismatch {
+                        what: "spike state",
+                        expected: inputs.len,
+                        actual: state.len,
+                    })?;
+                Some((Output::values(state.addr, state.len, DType::U8), last))
+            }
+            None => None,
+        };
+        let out = Output::values(spikes.addr, spikes.len, DType::U8);
+        self.fused(rule, inputs, None, out, voltage, state)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn step_words<T: Element, V: VoltageElement>(
+        &self,
+        rule: SpikeRule,
+        inputs: &PtxSlice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut PtxBuffer<u32>,
+        voltage: Option<StepVoltage<'_, PtxBuffer<V>, V>>,
+        state: Option<&mut PtxBuffer<u32>>,
+    ) -> Result<()> {
+        self.owns(words)?;
+        check_bits_len("inputs", rows, count, inputs.len, words.len)?;
+        let per_row = count.div_ceil(32);
+        let state = match state {
+            Some(state) => {
+                self.owns(state)?;
+                if state.len > words.len || (per_row > 0 && state.len % per_row != 0) {
+                    return Err(Error::LengthMismatch {
+                        what: "spike state words",
+                        expected: words.len,
+                        actual: state.len,
+                    });
+                }
+                let last_row = rows - state.len.checked_div(per_row).unwrap_or(0);
+                Some((Output::words(state.addr, state.len), last_row))
+            }
+            None => None,
+        };
+        let out = Output::words(words.addr, words.len);
+        self.fused(rule, inputs, Some((rows, count)), out, voltage, state)
+    }
+}
+
 impl KernelDevice for PtxDevice {
+    type Words = PtxBuffer<u32>;
     type Buffer<T: Element> = PtxBuffer<T>;
     type Slice<'a, T: Element>
         = PtxSlice<'a, T>
@@ -513,5 +742,159 @@ impl KernelDevice for PtxDevice {
         let plan =
             LaunchPlan::voltage::<T>(out.len, out.addr, spikes.addr, rest, thresh, self.limits)?;
         self.run(&plan, out.addr, out.len, T::DTYPE)
+    }
+
+    fn alloc_words(&self, len: usize) -> Result<PtxBuffer<u32>> {
+        Ok(self.allocate::<u32>(len, 4, 0))
+    }
+
+    fn words_len(words: &PtxBuffer<u32>) -> usize {
+        words.len
+    }
+
+    fn upload_words(&self, src: &[u32], dst: &mut PtxBuffer<u32>) -> Result<()> {
+        self.owns(dst)?;
+        check_len("upload source", dst.len, src.len())?;
+        self.state
+            .borrow_mut()
+            .memory
+            .write(dst.addr, bytemuck::cast_slice(src))
+            .map_err(device_error)
+    }
+
+    fn download_words(&self, src: &PtxBuffer<u32>, dst: &mut [u32]) -> Result<()> {
+        check_len("download destination", src.len, dst.len())?;
+        dst.copy_from_slice(&self.read_words(src).map_err(device_error)?);
+        Ok(())
+    }
+
+    fn threshold_bits<T: ThresholdInput>(
+        &self,
+        inputs: &PtxSlice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut PtxBuffer<u32>,
+    ) -> Result<()> {
+        self.pack(SpikeRule::Threshold, inputs, rows, count, words)
+    }
+
+    fn overrides_bits<T: OverrideValue>(
+        &self,
+        values: &PtxSlice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut PtxBuffer<u32>,
+    ) -> Result<()> {
+        self.pack(SpikeRule::Override, values, rows, count, words)
+    }
+
+    fn pack_bits(
+        &self,
+        bytes: &PtxBuffer<u8>,
+        rows: usize,
+        count: usize,
+        words: &mut PtxBuffer<u32>,
+    ) -> Result<()> {
+        self.owns(bytes)?;
+        self.pack::<u8>(SpikeRule::Override, &bytes.as_slice(), rows, count, words)
+    }
+
+    fn unpack_bits(
+        &self,
+        words: &PtxBuffer<u32>,
+        rows: usize,
+        count: usize,
+        bytes: &mut PtxBuffer<u8>,
+    ) -> Result<()> {
+        self.owns(words)?;
+        self.owns(bytes)?;
+        check_bits_len("spike bytes", rows, count, bytes.len, words.len)?;
+        let plan = LaunchPlan::unpack_bits(rows, count, bytes.addr, words.addr, self.limits)?;
+        self.run(&plan, bytes.addr, bytes.len, DType::U8)
+    }
+
+    fn voltage_bits<T: VoltageElement>(
+        &self,
+        words: &PtxBuffer<u32>,
+        rows: usize,
+        count: usize,
+        rest: T,
+        thresh: T,
+        out: &mut PtxBuffer<T>,
+    ) -> Result<()> {
+        self.owns(words)?;
+        self.owns(out)?;
+        check_bits_len("voltage buffer", rows, count, out.len, words.len)?;
+        let plan = LaunchPlan::voltage_bits_dyn(
+            T::DTYPE,
+            rows,
+            count,
+            out.addr,
+            words.addr,
+            rest.to_bits_u64(),
+            thresh.to_bits_u64(),
+            self.limits,
+        )?;
+        self.run(&plan, out.addr, out.len, T::DTYPE)
+    }
+
+    fn step<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &PtxSlice<'_, T>,
+        spikes: &mut PtxBuffer<u8>,
+        voltage: Option<StepVoltage<'_, PtxBuffer<V>, V>>,
+        state: Option<&mut PtxBuffer<u8>>,
+    ) -> Result<()> {
+        self.step_bytes(SpikeRule::Threshold, inputs, spikes, voltage, state)
+    }
+
+    fn step_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &PtxSlice<'_, T>,
+        spikes: &mut PtxBuffer<u8>,
+        voltage: Option<StepVoltage<'_, PtxBuffer<V>, V>>,
+        state: Option<&mut PtxBuffer<u8>>,
+    ) -> Result<()> {
+        self.step_bytes(SpikeRule::Override, values, spikes, voltage, state)
+    }
+
+    fn step_bits<T: ThresholdInput, V: VoltageElement>(
+        &self,
+        inputs: &PtxSlice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut PtxBuffer<u32>,
+        voltage: Option<StepVoltage<'_, PtxBuffer<V>, V>>,
+        state: Option<&mut PtxBuffer<u32>>,
+    ) -> Result<()> {
+        self.step_words(
+            SpikeRule::Threshold,
+            inputs,
+            rows,
+            count,
+            words,
+            voltage,
+            state,
+        )
+    }
+
+    fn step_bits_override<T: OverrideValue, V: VoltageElement>(
+        &self,
+        values: &PtxSlice<'_, T>,
+        rows: usize,
+        count: usize,
+        words: &mut PtxBuffer<u32>,
+        voltage: Option<StepVoltage<'_, PtxBuffer<V>, V>>,
+        state: Option<&mut PtxBuffer<u32>>,
+    ) -> Result<()> {
+        self.step_words(
+            SpikeRule::Override,
+            values,
+            rows,
+            count,
+            words,
+            voltage,
+            state,
+        )
     }
 }
