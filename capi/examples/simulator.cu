@@ -2,8 +2,9 @@
 // API. The simulator owns everything: its buffers (cudaMalloc), its stream,
 // and the kernel that produces each step's synaptic input. The library's
 // calls are queued on that stream among the simulator's own kernels, for
-// many steps; one step is captured into a CUDA graph and replayed. Every
-// spike and voltage is checked against a host reference, bit for bit.
+// many steps; one step is captured into a CUDA graph and replayed; one
+// step runs by the bit kernels and one fused (spikes and voltage in one
+// kernel). Every spike and voltage is checked against a host reference, bit for bit.
 //
 // Build (the GPU bundle's run.sh does this where nvcc exists):
 //   nvcc -std=c++14 -O2 -I capi/include capi/examples/simulator.cu
@@ -113,6 +114,20 @@ static void check_voltage64(const std::uint8_t *spikes, const double *voltage, s
     }
 }
 
+// Checks the spikes of a threshold step at `step` as bits: `kBatch` rows
+// of `per_row` words, bit j of word w of row r the neuron 32 w + j.
+static void check_bits(const std::uint32_t *words, std::size_t n, std::size_t per_row, unsigned step) {
+    const std::size_t count = n / kBatch;
+    for (std::size_t r = 0; r < kBatch; r++) {
+        for (std::size_t c = 0; c < per_row * 32; c++) {
+            std::size_t i = r * count + c;
+            bool spike = c < count && input_value((std::uint32_t)i, step) > 0.0f;
+            bool bit = ((words[r * per_row + c / 32] >> (c % 32)) & 1u) != 0;
+            if (bit != spike) fail("spike bit", step, i);
+        }
+    }
+}
+
 static bool en_ok(en_status status, const char *call) {
     if (status == EN_OK) return true;
     std::fprintf(stderr, "simulator: %s: %s: %s\n", call, en_status_name(status), en_last_error());
@@ -160,8 +175,25 @@ int main() {
             check_voltage64(spikes, static_cast<const double *>(voltage64), n, step);
         }
     }
+    // One step by the bit kernels and one fused step (spikes and voltage
+    // in one kernel), as the CUDA build runs them after its graph.
+    for (unsigned step = kSteps; step < kSteps + 2; step++) {
+        for (std::size_t i = 0; i < n; i++) inputs[i] = input_value((std::uint32_t)i, step);
+        const std::uint8_t *spikes = NULL;
+        const void *voltage = NULL;
+        if (step == kSteps) {
+            const std::uint32_t *words = NULL;
+            if (EN_CHECK(en_neuron_forward_bits(neuron, EN_F32, inputs.data(), n)) &&
+                EN_CHECK(en_neuron_spike_bits(neuron, &words)))
+                check_bits(words, n, en_neuron_words_per_row(neuron), step);
+        } else {
+            EN_CHECK(en_neuron_forward_with_voltage(neuron, EN_F32, inputs.data(), n, EN_F32, &voltage));
+        }
+        if (EN_CHECK(en_neuron_spikes(neuron, &spikes)) && EN_CHECK(en_neuron_voltage(neuron, EN_F32, &voltage)))
+            check_step(spikes, static_cast<const float *>(voltage), n, step, false);
+    }
     en_neuron_free(neuron);
-    return finish(kSteps, 0);
+    return finish(kSteps + 2, 0);
 }
 
 #else
@@ -340,6 +372,41 @@ int main() {
         }
     }
 
+    // One step by the bit kernels and one fused step (spikes and the f32
+    // voltage in one kernel), on the simulator's stream after the graph's
+    // replays (d_step holds kSteps + kReplays).
+    {
+        const std::size_t per_row = en_neuron_words_per_row(neuron);
+        const std::size_t word_count = en_neuron_bits_len(neuron);
+        std::vector<std::uint32_t> h_words(word_count);
+        for (unsigned extra = 0; extra < 2; extra++) {
+            unsigned step = kSteps + kReplays + extra;
+            make_inputs<<<blocks, 256, 0, stream>>>(d_inputs, n, d_step);
+            CUDA_CHECK(cudaGetLastError());
+            const void *voltage = NULL;
+            bool stepped;
+            if (extra == 0) {
+                const std::uint32_t *d_words = NULL;
+                stepped = EN_CHECK(en_neuron_forward_bits(neuron, EN_F32, d_inputs, n)) &&
+                          EN_CHECK(en_neuron_spike_bits(neuron, &d_words));
+                if (stepped)
+                    CUDA_CHECK(cudaMemcpyAsync(h_words.data(), d_words, word_count * sizeof(std::uint32_t),
+                                               cudaMemcpyDeviceToHost, stream));
+                stepped = stepped && EN_CHECK(en_neuron_voltage(neuron, EN_F32, &voltage));
+            } else {
+                stepped = EN_CHECK(en_neuron_forward_with_voltage(neuron, EN_F32, d_inputs, n, EN_F32, &voltage));
+            }
+            next_step<<<1, 1, 0, stream>>>(d_step);
+            CUDA_CHECK(cudaGetLastError());
+            if (!stepped) continue;
+            CUDA_CHECK(cudaMemcpyAsync(h_spikes, d_state, n, cudaMemcpyDeviceToHost, stream));
+            CUDA_CHECK(cudaMemcpyAsync(h_voltage, voltage, n * sizeof(float), cudaMemcpyDeviceToHost, stream));
+            CUDA_CHECK(cudaStreamSynchronize(stream));
+            if (extra == 0) check_bits(h_words.data(), n, per_row, step);
+            check_step(h_spikes, h_voltage, n, step, false);
+        }
+    }
+
     CUDA_CHECK(cudaGraphExecDestroy(exec));
     CUDA_CHECK(cudaGraphDestroy(graph));
     en_neuron_free(neuron);  // before its stream goes
@@ -354,6 +421,6 @@ int main() {
     CUDA_CHECK(cudaFreeHost(h_voltage));
     CUDA_CHECK(cudaFreeHost(h_voltage64));
     CUDA_CHECK(cudaStreamDestroy(stream));
-    return finish(kSteps, kReplays);
+    return finish(kSteps + 2, kReplays);
 }
 #endif

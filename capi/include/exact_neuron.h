@@ -14,8 +14,10 @@
  * en_dtype and checked (EN_ERR_BAD_DTYPE for a value outside the list).
  * f16 and bf16 values travel as their 16-bit patterns (uint16_t).
  *
- * Stateless launches on spike bits and the fused step are not in this
- * version; they will be declared after en_launch_voltage.
+ * Spikes as bits are GeNN's layout: per batch row, ceil(count / 32)
+ * uint32_t words, bit j (LSB first) of word w being neuron 32 w + j,
+ * padding bits 0. The fused calls write the voltage in the step's own
+ * kernel; EN_NO_VOLTAGE asks for none.
  */
 
 #ifndef EXACT_NEURON_H
@@ -98,6 +100,11 @@ typedef enum en_status {
    * neuron the call was given may be in any valid state.
    */
   EN_ERR_INTERNAL = 15,
+  /**
+   * An `en_spike_format` argument was neither `EN_SPIKES_BYTES` nor
+   * `EN_SPIKES_BITS`.
+   */
+  EN_ERR_BAD_FORMAT = 16,
 } en_status;
 
 /**
@@ -136,11 +143,36 @@ typedef enum en_dtype {
 } en_dtype;
 
 /**
+ * The layout of a spike trace. Functions take it as an integer
+ * (`en_spike_format_code`, declared as `en_spike_format` in the header)
+ * and check it: another value gives `EN_ERR_BAD_FORMAT`.
+ */
+typedef enum en_spike_format {
+  /**
+   * One byte (0 or 1) per neuron and step (`uint8_t`).
+   */
+  EN_SPIKES_BYTES = 0,
+  /**
+   * Bits, GeNN's layout: per step, `batch_size` rows of
+   * `en_neuron_words_per_row` `uint32_t` words; bit `j` (LSB first) of
+   * word `w` of a row is neuron `32 w + j`, padding bits 0.
+   */
+  EN_SPIKES_BITS = 1,
+} en_spike_format;
+
+/**
  * A group of exact neurons and its state (opaque to C). Made by
  * `en_neuron_new_cpu` or `en_neuron_new_cuda`, freed by `en_neuron_free`;
  * one thread at a time may use it.
  */
 typedef struct en_neuron en_neuron;
+
+/**
+ * The voltage type argument that asks for no voltage (of the fused
+ * launches and the multi-step calls); the voltage pointer must then be
+ * NULL (and its length 0).
+ */
+#define EN_NO_VOLTAGE -1
 
 #ifdef __cplusplus
 extern "C" {
@@ -210,6 +242,198 @@ enum en_status en_launch_voltage(int device,
                                  double thresh_v,
                                  void *voltage,
                                  size_t len);
+
+/**
+ * Queues threshold mode into bits on raw device pointers: the bit of
+ * neuron `c` of row `r` is `inputs[r * count + c] > 0`, into `rows *
+ * ceil(count / 32)` words. `inputs` in `dtype` (`EN_F16`, `EN_BF16`,
+ * `EN_F32`, `EN_F64`). A batch of a neuron group is `rows = batch_size`,
+ * `count = prod(shape)`; a trace of `T` steps `rows = T * batch_size`.
+ * `rows` or `count` 0 is `EN_ERR_LENGTH_MISMATCH`, a product beyond the
+ * address space `EN_ERR_TOO_LARGE`. `device`, `stream` and the pointer
+ * checks as for `en_launch_threshold`.
+ *
+ * # Safety
+ * `inputs` and `words` are NULL or device memory holding `rows * count`
+ * values and `rows * ceil(count / 32)` words, live and not used by
+ * anything that races with the kernel until it has run on `stream`;
+ * `stream` as for `en_neuron_new_cuda`.
+ */
+enum en_status en_launch_threshold_bits(int device,
+                                        void *stream,
+                                        en_dtype dtype,
+                                        const void *inputs,
+                                        size_t rows,
+                                        size_t count,
+                                        uint32_t *words);
+
+/**
+ * Queues an override into bits (`values[i] != 0`), `values` in any of the
+ * six types, as `en_launch_threshold_bits`.
+ *
+ * # Safety
+ * As `en_launch_threshold_bits`.
+ */
+enum en_status en_launch_override_bits(int device,
+                                       void *stream,
+                                       en_dtype dtype,
+                                       const void *values,
+                                       size_t rows,
+                                       size_t count,
+                                       uint32_t *words);
+
+/**
+ * Queues packing spike bytes into bits: the bit of neuron `c` of row `r`
+ * is `spikes[r * count + c] != 0`. As `en_launch_threshold_bits`.
+ *
+ * # Safety
+ * As `en_launch_threshold_bits`, `spikes` holding `rows * count` bytes.
+ */
+enum en_status en_launch_pack_bits(int device,
+                                   void *stream,
+                                   const uint8_t *spikes,
+                                   size_t rows,
+                                   size_t count,
+                                   uint32_t *words);
+
+/**
+ * Queues unpacking bits into spike bytes (0 or 1): `spikes[r * count + c]`
+ * is the bit of neuron `c` of row `r`. As `en_launch_threshold_bits`.
+ *
+ * # Safety
+ * `words` and `spikes` are NULL or device memory holding `rows * ceil(count
+ * / 32)` words and `rows * count` bytes; otherwise as
+ * `en_launch_threshold_bits`.
+ */
+enum en_status en_launch_unpack_bits(int device,
+                                     void *stream,
+                                     const uint32_t *words,
+                                     size_t rows,
+                                     size_t count,
+                                     uint8_t *spikes);
+
+/**
+ * Queues the voltage view from bits: `voltage[r * count + c]` is
+ * `thresh_v` where the bit of neuron `c` of row `r` is set, else `rest_v`,
+ * in `dtype` (`EN_F16`, `EN_BF16`, `EN_F32`, `EN_F64`), rounded as
+ * `en_launch_voltage` rounds them (`EN_ERR_VOLTAGE_OVERFLOW`). As
+ * `en_launch_threshold_bits` otherwise.
+ *
+ * # Safety
+ * `words` and `voltage` are NULL or device memory holding `rows *
+ * ceil(count / 32)` words and `rows * count` values; otherwise as
+ * `en_launch_threshold_bits`.
+ */
+enum en_status en_launch_voltage_bits(int device,
+                                      void *stream,
+                                      en_dtype dtype,
+                                      const uint32_t *words,
+                                      size_t rows,
+                                      size_t count,
+                                      double rest_v,
+                                      double thresh_v,
+                                      void *voltage);
+
+/**
+ * Queues a fused step on raw device pointers: `spikes[i] = inputs[i] > 0`
+ * for `i < len`, `inputs` in `dtype` (`EN_F16` to `EN_F64`), and in the
+ * same kernel, with a `voltage_dtype` (`EN_F16` to `EN_F64`), `voltage[i]
+ * = spikes[i] ? thresh_v : rest_v` (rounded as `en_launch_voltage` rounds
+ * them); with `EN_NO_VOLTAGE`, `voltage` must be NULL. A `state` of
+ * `state_len` bytes (NULL and 0: none) also gets the spikes of the last
+ * `state_len` elements: with `len = T * n` inputs of `T` steps of a group
+ * of `n`, `state_len = n` leaves the last step's spikes there. As
+ * `en_launch_threshold` otherwise.
+ *
+ * # Safety
+ * `inputs`, `spikes`, `voltage` and `state` are NULL or device memory
+ * holding `len`, `len`, `len` and `state_len` values, live and not used by
+ * anything that races with the kernel until it has run on `stream`;
+ * `stream` as for `en_neuron_new_cuda`.
+ */
+enum en_status en_launch_step(int device,
+                              void *stream,
+                              en_dtype dtype,
+                              const void *inputs,
+                              size_t len,
+                              uint8_t *spikes,
+                              en_dtype voltage_dtype,
+                              void *voltage,
+                              double rest_v,
+                              double thresh_v,
+                              uint8_t *state,
+                              size_t state_len);
+
+/**
+ * The fused step of an override (`spikes[i] = values[i] != 0`, `values`
+ * in any of the six types), as `en_launch_step`.
+ *
+ * # Safety
+ * As `en_launch_step`.
+ */
+enum en_status en_launch_step_override(int device,
+                                       void *stream,
+                                       en_dtype dtype,
+                                       const void *values,
+                                       size_t len,
+                                       uint8_t *spikes,
+                                       en_dtype voltage_dtype,
+                                       void *voltage,
+                                       double rest_v,
+                                       double thresh_v,
+                                       uint8_t *state,
+                                       size_t state_len);
+
+/**
+ * Queues a fused step with the spikes as bits on raw device pointers:
+ * `rows` rows of `count` neurons, the bit of neuron `c` of row `r` being
+ * `inputs[r * count + c] > 0`, into `rows * ceil(count / 32)` words, and
+ * the voltage as in `en_launch_step`. A `state` of `state_words` words
+ * (NULL and 0: none; a whole number of rows) also gets the words of the
+ * last rows: with `rows = T * batch_size`, `state_words = batch_size *
+ * ceil(count / 32)` leaves the last step's bits there. As
+ * `en_launch_threshold_bits` otherwise.
+ *
+ * # Safety
+ * `inputs`, `words`, `voltage` and `state` are NULL or device memory
+ * holding `rows * count` values, `rows * ceil(count / 32)` words, `rows *
+ * count` values and `state_words` words, live and not used by anything
+ * that races with the kernel until it has run on `stream`; `stream` as
+ * for `en_neuron_new_cuda`.
+ */
+enum en_status en_launch_step_bits(int device,
+                                   void *stream,
+                                   en_dtype dtype,
+                                   const void *inputs,
+                                   size_t rows,
+                                   size_t count,
+                                   uint32_t *words,
+                                   en_dtype voltage_dtype,
+                                   void *voltage,
+                                   double rest_v,
+                                   double thresh_v,
+                                   uint32_t *state,
+                                   size_t state_words);
+
+/**
+ * The fused bit step of an override, as `en_launch_step_bits`.
+ *
+ * # Safety
+ * As `en_launch_step_bits`.
+ */
+enum en_status en_launch_step_bits_override(int device,
+                                            void *stream,
+                                            en_dtype dtype,
+                                            const void *values,
+                                            size_t rows,
+                                            size_t count,
+                                            uint32_t *words,
+                                            en_dtype voltage_dtype,
+                                            void *voltage,
+                                            double rest_v,
+                                            double thresh_v,
+                                            uint32_t *state,
+                                            size_t state_words);
 
 /**
  * Makes a neuron group on the CPU, all spikes clear, and stores its handle
@@ -381,6 +605,154 @@ enum en_status en_neuron_clear(struct en_neuron *neuron);
  * `neuron` is NULL or a live handle.
  */
 enum en_status en_neuron_set_batch_size(struct en_neuron *neuron, size_t batch_size);
+
+/**
+ * One step in threshold mode, as `en_neuron_forward`, by the kernels that
+ * write the spikes as bits: afterwards `en_neuron_spike_bits` gives them
+ * with no further launch (and `en_neuron_spikes` the bytes, unpacked in a
+ * second launch). The bit view's buffer is made by the first call that
+ * needs it: on CUDA, make one before capturing a stream into a graph.
+ *
+ * # Safety
+ * As `en_neuron_forward`.
+ */
+enum en_status en_neuron_forward_bits(struct en_neuron *neuron,
+                                      en_dtype dtype,
+                                      const void *inputs,
+                                      size_t len);
+
+/**
+ * One step with an override, as `en_neuron_forward_override`, by the
+ * kernels that write the spikes as bits (see `en_neuron_forward_bits`).
+ *
+ * # Safety
+ * As `en_neuron_forward`.
+ */
+enum en_status en_neuron_forward_override_bits(struct en_neuron *neuron,
+                                               en_dtype dtype,
+                                               const void *values,
+                                               size_t len);
+
+/**
+ * Words per batch row of the spikes as bits, `ceil(prod(shape) / 32)`;
+ * 0 for NULL.
+ *
+ * # Safety
+ * `neuron` is NULL or a live handle.
+ */
+size_t en_neuron_words_per_row(const struct en_neuron *neuron);
+
+/**
+ * Words of the spikes as bits, `batch_size * en_neuron_words_per_row`;
+ * 0 for NULL.
+ *
+ * # Safety
+ * `neuron` is NULL or a live handle.
+ */
+size_t en_neuron_bits_len(const struct en_neuron *neuron);
+
+/**
+ * Stores in `*words` the address of the spikes as bits: `en_neuron_bits_len`
+ * `uint32_t` words, `batch_size` rows of `en_neuron_words_per_row` words;
+ * bit `j` (LSB first) of word `w` of row `b` is the spike of neuron
+ * `32 w + j` of sample `b`, padding bits 0 (GeNN's layout). Host memory
+ * for a CPU neuron, device memory for a CUDA one. Packed here when the
+ * state changed since (a kernel queued on the stream, nothing waited for);
+ * fresh with no launch after `en_neuron_forward_bits` or a multi-step call
+ * in bits. The address stays valid, and the words current, until the next
+ * call that changes the state or `en_neuron_free`. The first call makes
+ * the buffer: on CUDA, before capturing a stream into a graph.
+ *
+ * # Safety
+ * `neuron` is NULL or a live handle; `words` is NULL or a valid place for
+ * a pointer. The words are the library's: read them, never write them.
+ */
+enum en_status en_neuron_spike_bits(struct en_neuron *neuron, const uint32_t **words);
+
+/**
+ * One step in threshold mode, as `en_neuron_forward`, that also writes the
+ * voltage view in `voltage_dtype` (`EN_F16`, `EN_BF16`, `EN_F32`,
+ * `EN_F64`) in the same launch (the fused step), and stores its address
+ * in `*voltage`, as `en_neuron_voltage` would give it (no launch of its
+ * own). A voltage that does not fit the type
+ * (`EN_ERR_VOLTAGE_OVERFLOW`) is refused before the step. The view's
+ * buffer is made by the first call for each type: on CUDA, before
+ * capturing a stream into a graph.
+ *
+ * # Safety
+ * As `en_neuron_forward`; `voltage` is NULL or a valid place for a
+ * pointer.
+ */
+enum en_status en_neuron_forward_with_voltage(struct en_neuron *neuron,
+                                              en_dtype dtype,
+                                              const void *inputs,
+                                              size_t len,
+                                              en_dtype voltage_dtype,
+                                              const void **voltage);
+
+/**
+ * The fused step of an override, as `en_neuron_forward_with_voltage`.
+ *
+ * # Safety
+ * As `en_neuron_forward_with_voltage`.
+ */
+enum en_status en_neuron_forward_override_with_voltage(struct en_neuron *neuron,
+                                                       en_dtype dtype,
+                                                       const void *values,
+                                                       size_t len,
+                                                       en_dtype voltage_dtype,
+                                                       const void **voltage);
+
+/**
+ * `T` steps in threshold mode in one launch: `inputs` holds `len = T *
+ * en_neuron_len` values of `dtype`, step-major (each step's inputs laid end
+ * to end). The spikes of every step go to `spike_trace` in
+ * `spike_format`: `EN_SPIKES_BYTES`, `trace_len = len` bytes (`uint8_t`,
+ * 0 or 1); `EN_SPIKES_BITS`, `trace_len = T * en_neuron_bits_len` words
+ * (`uint32_t`, each step in the layout of `en_neuron_spike_bits`). With a
+ * `voltage_dtype` (`EN_F16` to `EN_F64`), the voltage after every step
+ * goes to `voltage_trace` (`voltage_len = len` values); with
+ * `EN_NO_VOLTAGE`, pass NULL and 0. The state afterwards is the last
+ * step's. Any length that does not fit (`len` 0 or no multiple of
+ * `en_neuron_len`, a trace of another length) is `EN_ERR_LENGTH_MISMATCH`,
+ * an unknown format `EN_ERR_BAD_FORMAT`; nothing changes then. Host
+ * buffers for a CPU neuron; device buffers for a CUDA one, queued on its
+ * stream and not waited for (allocating nothing, except the bit view's
+ * buffer on the first call in bits).
+ *
+ * # Safety
+ * `neuron` is NULL or a live handle; `inputs` is NULL or holds `len`
+ * values of `dtype`; `spike_trace` and `voltage_trace` are NULL or hold
+ * `trace_len` and `voltage_len` elements, on the neuron's side, unused by
+ * anything else until the steps have run.
+ */
+enum en_status en_neuron_forward_steps(struct en_neuron *neuron,
+                                       en_dtype dtype,
+                                       const void *inputs,
+                                       size_t len,
+                                       en_spike_format spike_format,
+                                       void *spike_trace,
+                                       size_t trace_len,
+                                       en_dtype voltage_dtype,
+                                       void *voltage_trace,
+                                       size_t voltage_len);
+
+/**
+ * `T` override steps in one launch, as `en_neuron_forward_steps`.
+ *
+ * # Safety
+ * As `en_neuron_forward_steps`.
+ */
+enum en_status en_neuron_forward_override_steps(struct en_neuron *neuron,
+                                                en_dtype dtype,
+                                                const void *values,
+                                                size_t len,
+                                                en_spike_format spike_format,
+                                                void *spike_trace,
+                                                size_t trace_len,
+                                                en_dtype voltage_dtype,
+                                                void *voltage_trace,
+                                                size_t voltage_len);
 
 /**
  * The name of a status as the header spells it (`"EN_ERR_NULL_POINTER"`),

@@ -3,10 +3,9 @@
 //! allocated and nothing waited for (so each can be captured into a CUDA
 //! graph).
 //!
-//! The forms on spike bits and the fused step are not here yet; they join
-//! this file as `en_launch_*_bits` / `en_launch_step_*` once the library
-//! registers their kernels, built the same way: check the type and every
-//! pointer, build the plan, launch it on [`device_on`]'s device.
+//! The forms on spike bits and the fused step are in `launches_bits.rs`,
+//! built the same way: check the type and every pointer, build the plan,
+//! launch it on [`device_on`]'s device.
 
 use std::ffi::{c_int, c_void};
 
@@ -24,7 +23,7 @@ use crate::status::en_status;
 
 /// `EN_ERR_LENGTH_MISMATCH` for an empty launch (a zero length is almost
 /// always a caller's slip, and would launch nothing silently).
-fn check_nonzero(len: usize) -> Outcome {
+pub(crate) fn check_nonzero(len: usize) -> Outcome {
     if len == 0 {
         Err(Failure::new(
             en_status::EN_ERR_LENGTH_MISMATCH,

@@ -24,24 +24,40 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 mod cuda_device;
+mod cuda_steps;
 mod device_memory;
 mod dtype;
 mod entry;
 mod host_memory;
 mod last_error;
 mod launches;
+mod launches_bits;
 mod neuron;
+mod neuron_steps;
+mod spike_format;
 mod status;
 mod version;
 
 pub use dtype::{en_dtype, en_dtype_code};
 pub use last_error::en_last_error;
 pub use launches::{en_launch_override, en_launch_threshold, en_launch_voltage};
+pub use launches_bits::{
+    en_launch_override_bits, en_launch_pack_bits, en_launch_step, en_launch_step_bits,
+    en_launch_step_bits_override, en_launch_step_override, en_launch_threshold_bits,
+    en_launch_unpack_bits, en_launch_voltage_bits,
+};
 pub use neuron::{
     en_neuron, en_neuron_batch_size, en_neuron_clear, en_neuron_forward,
     en_neuron_forward_override, en_neuron_free, en_neuron_is_cuda, en_neuron_len,
     en_neuron_new_cpu, en_neuron_new_cuda, en_neuron_set_batch_size, en_neuron_spikes,
     en_neuron_voltage,
 };
+pub use neuron_steps::{
+    en_neuron_bits_len, en_neuron_forward_bits, en_neuron_forward_override_bits,
+    en_neuron_forward_override_steps, en_neuron_forward_override_with_voltage,
+    en_neuron_forward_steps, en_neuron_forward_with_voltage, en_neuron_spike_bits,
+    en_neuron_words_per_row,
+};
+pub use spike_format::{en_spike_format, en_spike_format_code, EN_NO_VOLTAGE};
 pub use status::{en_status, en_status_name};
 pub use version::en_version;

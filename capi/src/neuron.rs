@@ -24,11 +24,18 @@ pub struct en_neuron {
     inner: AnyNeuron,
 }
 
+impl en_neuron {
+    /// The neuron inside.
+    pub(crate) fn inner(&self) -> &AnyNeuron {
+        &self.inner
+    }
+}
+
 /// The neuron behind a handle, or `EN_ERR_NULL_POINTER`.
 ///
 /// # Safety
 /// `neuron` is NULL or a live handle that no other thread is using.
-unsafe fn handle<'a>(neuron: *mut en_neuron) -> Outcome<&'a mut AnyNeuron> {
+pub(crate) unsafe fn handle<'a>(neuron: *mut en_neuron) -> Outcome<&'a mut AnyNeuron> {
     // SAFETY: NULL or live and unshared (this function's contract).
     match unsafe { neuron.as_mut() } {
         Some(neuron) => Ok(&mut neuron.inner),
@@ -362,7 +369,9 @@ pub unsafe extern "C" fn en_neuron_spikes(
 }
 
 /// The voltage view's address on the neuron's side.
-fn voltage_addr<T: VoltageElement>(neuron: &mut AnyNeuron) -> Result<*const c_void, Error> {
+pub(crate) fn voltage_addr<T: VoltageElement>(
+    neuron: &mut AnyNeuron,
+) -> Result<*const c_void, Error> {
     Ok(match neuron {
         AnyNeuron::Cpu(cpu) => cpu.voltage::<T>()?.as_ptr().cast(),
         AnyNeuron::Cuda(cuda) => {

@@ -46,6 +46,9 @@ pub enum en_status {
     /// A bug: the library panicked. Nothing unwound into the caller; the
     /// neuron the call was given may be in any valid state.
     EN_ERR_INTERNAL = 15,
+    /// An `en_spike_format` argument was neither `EN_SPIKES_BYTES` nor
+    /// `EN_SPIKES_BITS`.
+    EN_ERR_BAD_FORMAT = 16,
 }
 
 impl en_status {
@@ -68,6 +71,7 @@ impl en_status {
             en_status::EN_ERR_WRONG_CONTEXT => c"EN_ERR_WRONG_CONTEXT",
             en_status::EN_ERR_WRONG_DEVICE => c"EN_ERR_WRONG_DEVICE",
             en_status::EN_ERR_INTERNAL => c"EN_ERR_INTERNAL",
+            en_status::EN_ERR_BAD_FORMAT => c"EN_ERR_BAD_FORMAT",
         }
     }
 
@@ -107,7 +111,7 @@ pub extern "C" fn en_status_name(status: std::ffi::c_int) -> *const c_char {
 }
 
 /// Every status, in number order.
-pub(crate) const STATUSES: [en_status; 16] = [
+pub(crate) const STATUSES: [en_status; 17] = [
     en_status::EN_OK,
     en_status::EN_ERR_NULL_POINTER,
     en_status::EN_ERR_INVALID_ARGUMENT,
@@ -124,6 +128,7 @@ pub(crate) const STATUSES: [en_status; 16] = [
     en_status::EN_ERR_WRONG_CONTEXT,
     en_status::EN_ERR_WRONG_DEVICE,
     en_status::EN_ERR_INTERNAL,
+    en_status::EN_ERR_BAD_FORMAT,
 ];
 
 #[cfg(test)]

@@ -213,6 +213,24 @@ fn the_golden_cases_run_bit_for_bit_through_the_c_api() {
 }
 
 #[test]
+fn the_golden_cases_run_bit_for_bit_as_bits_fused_and_multi_step() {
+    let files = golden_files();
+    let program = scratch("golden").join("golden_bits");
+    build("cc", "c99", "golden_bits.c", &program);
+    let output = run(Command::new(&program).args(&files));
+    assert!(
+        output.contains(&format!(
+            "{} golden case(s) bit for bit as bits, fused and multi-step",
+            files.len()
+        )),
+        "{output}"
+    );
+    if let Some(mut valgrind) = valgrind() {
+        run(valgrind.arg(&program).args(&files));
+    }
+}
+
+#[test]
 fn every_misuse_gives_a_status_and_a_message() {
     let errors = errors_file("errors");
     let program = scratch("errors").join("errors");

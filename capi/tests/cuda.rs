@@ -526,3 +526,309 @@ fn a_neuron_on_the_legacy_default_stream_steps() {
     }
     stream.synchronize().unwrap();
 }
+
+/// `len` bytes of the host memory at `ptr`.
+///
+/// # Safety
+/// `ptr` holds `len` readable bytes.
+unsafe fn host_bytes(ptr: *const c_void, len: usize) -> Vec<u8> {
+    // SAFETY: the contract.
+    unsafe { std::slice::from_raw_parts(ptr.cast::<u8>(), len) }.to_vec()
+}
+
+/// The CPU neuron's bits as bytes.
+fn cpu_bits(cpu: *mut en_neuron) -> Vec<u8> {
+    let mut words = std::ptr::null();
+    // SAFETY: live handle; the words cover bits_len u32s.
+    unsafe {
+        ok(en_neuron_spike_bits(cpu, &mut words), "spike bits");
+        host_bytes(words.cast(), en_neuron_bits_len(cpu) * 4)
+    }
+}
+
+/// The CPU neuron's state and its voltage in `dtype`, as bytes.
+fn cpu_state(cpu: *mut en_neuron, dtype: en_dtype) -> (Vec<u8>, Vec<u8>) {
+    // SAFETY: live handle; the views cover len values of their type.
+    unsafe {
+        let n = en_neuron_len(cpu);
+        let (mut spikes, mut voltage) = (std::ptr::null(), std::ptr::null());
+        ok(en_neuron_spikes(cpu, &mut spikes), "spikes");
+        ok(
+            en_neuron_voltage(cpu, dtype as i32, &mut voltage),
+            "voltage",
+        );
+        (
+            host_bytes(spikes.cast(), n),
+            host_bytes(voltage, n * size(dtype)),
+        )
+    }
+}
+
+#[test]
+fn bit_fused_and_multi_step_calls_and_launches_match_the_cpu() {
+    let test = "bit_fused_and_multi_step_calls_and_launches_match_the_cpu";
+    let Some((_gpu, context)) = gpu(test) else {
+        return;
+    };
+    let stream = context.new_stream().unwrap();
+    let s = stream.cu_stream().cast::<c_void>();
+    let (cpu, cuda) = pair(s);
+    // SAFETY: live handles.
+    let (n, per_row, bits_len) = unsafe {
+        (
+            en_neuron_len(cuda),
+            en_neuron_words_per_row(cuda),
+            en_neuron_bits_len(cuda),
+        )
+    };
+    // SAFETY: live handle.
+    assert_eq!(unsafe { en_neuron_bits_len(cpu) }, bits_len);
+    let count = n / BATCH;
+    let mut rng = Rng::new(test);
+    let words = stream.alloc_zeros::<u32>(bits_len).unwrap();
+    let words2 = stream.alloc_zeros::<u32>(bits_len).unwrap();
+    let state_words = stream.alloc_zeros::<u32>(bits_len).unwrap();
+    let bytes_out = stream.alloc_zeros::<u8>(n).unwrap();
+    let state_bytes = stream.alloc_zeros::<u8>(n).unwrap();
+    let volt = stream.alloc_zeros::<u8>(n * 8).unwrap();
+    for step in 0..18 {
+        let threshold = step % 2 == 0;
+        let dtype = if threshold {
+            DTYPES[2 + (rng.next() % 4) as usize]
+        } else {
+            DTYPES[(rng.next() % 6) as usize]
+        };
+        let vtype = DTYPES[2 + (rng.next() % 4) as usize];
+        let form = step % 3;
+        let steps = if form == 2 { 3 } else { 1 };
+        let values = rng.values(dtype, steps * n);
+        let host = aligned(&values);
+        let device = stream.clone_htod(&values).unwrap();
+        let (hp, dp) = (host.as_ptr().cast::<c_void>(), raw(&device, &stream));
+        let label = format!(
+            "step {step} ({dtype:?}, threshold {threshold}, form {form}, voltage {vtype:?})"
+        );
+        let d = dtype as i32;
+        // SAFETY: live handles; host and device buffers hold what each call
+        // is told; device results are read after the stream's work.
+        unsafe {
+            match form {
+                0 => {
+                    let call = if threshold {
+                        en_neuron_forward_bits
+                    } else {
+                        en_neuron_forward_override_bits
+                    };
+                    ok(call(cpu, d, hp, n), &label);
+                    ok(call(cuda, d, dp, n), &label);
+                    let mut dw = std::ptr::null();
+                    ok(en_neuron_spike_bits(cuda, &mut dw), &label);
+                    assert_eq!(
+                        download(&stream, dw.cast(), bits_len * 4),
+                        cpu_bits(cpu),
+                        "{label}: bits"
+                    );
+                }
+                1 => {
+                    let call = if threshold {
+                        en_neuron_forward_with_voltage
+                    } else {
+                        en_neuron_forward_override_with_voltage
+                    };
+                    let (mut hv, mut dv) = (std::ptr::null(), std::ptr::null());
+                    ok(call(cpu, d, hp, n, vtype as i32, &mut hv), &label);
+                    ok(call(cuda, d, dp, n, vtype as i32, &mut dv), &label);
+                    assert_eq!(
+                        download(&stream, dv, n * size(vtype)),
+                        host_bytes(hv, n * size(vtype)),
+                        "{label}: fused voltage"
+                    );
+                }
+                _ => {
+                    let call = if threshold {
+                        en_neuron_forward_steps
+                    } else {
+                        en_neuron_forward_override_steps
+                    };
+                    let bits = step % 2 == 1;
+                    let (format, trace_len, item) = if bits {
+                        (en_spike_format::EN_SPIKES_BITS, steps * bits_len, 4)
+                    } else {
+                        (en_spike_format::EN_SPIKES_BYTES, steps * n, 1)
+                    };
+                    let total = steps * n;
+                    let mut host_trace = vec![0u64; (trace_len * item).div_ceil(8)];
+                    let mut host_volt = vec![0u64; total];
+                    let dev_trace = stream.alloc_zeros::<u8>(trace_len * item).unwrap();
+                    let dev_volt = stream.alloc_zeros::<u8>(total * size(vtype)).unwrap();
+                    ok(
+                        call(
+                            cpu,
+                            d,
+                            hp,
+                            total,
+                            format as i32,
+                            host_trace.as_mut_ptr().cast(),
+                            trace_len,
+                            vtype as i32,
+                            host_volt.as_mut_ptr().cast(),
+                            total,
+                        ),
+                        &label,
+                    );
+                    ok(
+                        call(
+                            cuda,
+                            d,
+                            dp,
+                            total,
+                            format as i32,
+                            raw(&dev_trace, &stream),
+                            trace_len,
+                            vtype as i32,
+                            raw(&dev_volt, &stream),
+                            total,
+                        ),
+                        &label,
+                    );
+                    assert_eq!(
+                        download(&stream, raw(&dev_trace, &stream), trace_len * item),
+                        host_bytes(host_trace.as_ptr().cast(), trace_len * item),
+                        "{label}: spike trace"
+                    );
+                    assert_eq!(
+                        download(&stream, raw(&dev_volt, &stream), total * size(vtype)),
+                        host_bytes(host_volt.as_ptr().cast(), total * size(vtype)),
+                        "{label}: voltage trace"
+                    );
+                }
+            }
+        }
+        same_state(cpu, cuda, &stream, &label);
+        if form == 2 {
+            continue;
+        }
+        // The stateless launches on the same inputs give the CPU neuron's
+        // bits, bytes and voltage.
+        let (spikes, voltage) = cpu_state(cpu, vtype);
+        let bits = cpu_bits(cpu);
+        let (w, w2, sw) = (
+            raw(&words, &stream).cast::<u32>(),
+            raw(&words2, &stream).cast::<u32>(),
+            raw(&state_words, &stream).cast::<u32>(),
+        );
+        let (b, sb, v) = (
+            raw(&bytes_out, &stream).cast::<u8>(),
+            raw(&state_bytes, &stream).cast::<u8>(),
+            raw(&volt, &stream),
+        );
+        let vb = n * size(vtype);
+        // SAFETY: every device buffer holds what its call is told; read
+        // after the stream's work.
+        unsafe {
+            let pack = if threshold {
+                en_launch_threshold_bits
+            } else {
+                en_launch_override_bits
+            };
+            ok(pack(0, s, d, dp, BATCH, count, w), &label);
+            assert_eq!(
+                download(&stream, w.cast(), bits_len * 4),
+                bits,
+                "{label}: launch bits"
+            );
+            ok(en_launch_unpack_bits(0, s, w, BATCH, count, b), &label);
+            assert_eq!(download(&stream, b.cast(), n), spikes, "{label}: unpack");
+            ok(en_launch_pack_bits(0, s, b, BATCH, count, w2), &label);
+            assert_eq!(
+                download(&stream, w2.cast(), bits_len * 4),
+                bits,
+                "{label}: pack"
+            );
+            ok(
+                en_launch_voltage_bits(0, s, vtype as i32, w, BATCH, count, REST_V, THRESH_V, v),
+                &label,
+            );
+            assert_eq!(download(&stream, v, vb), voltage, "{label}: voltage bits");
+            let fused = if threshold {
+                en_launch_step
+            } else {
+                en_launch_step_override
+            };
+            ok(
+                fused(0, s, d, dp, n, b, vtype as i32, v, REST_V, THRESH_V, sb, n),
+                &label,
+            );
+            assert_eq!(download(&stream, b.cast(), n), spikes, "{label}: step");
+            assert_eq!(
+                download(&stream, sb.cast(), n),
+                spikes,
+                "{label}: step state"
+            );
+            assert_eq!(download(&stream, v, vb), voltage, "{label}: step voltage");
+            ok(
+                fused(
+                    0,
+                    s,
+                    d,
+                    dp,
+                    n,
+                    b,
+                    EN_NO_VOLTAGE,
+                    std::ptr::null_mut(),
+                    0.0,
+                    0.0,
+                    std::ptr::null_mut(),
+                    0,
+                ),
+                &label,
+            );
+            assert_eq!(download(&stream, b.cast(), n), spikes, "{label}: bare step");
+            let fused_bits = if threshold {
+                en_launch_step_bits
+            } else {
+                en_launch_step_bits_override
+            };
+            ok(
+                fused_bits(
+                    0,
+                    s,
+                    d,
+                    dp,
+                    BATCH,
+                    count,
+                    w,
+                    vtype as i32,
+                    v,
+                    REST_V,
+                    THRESH_V,
+                    sw,
+                    bits_len,
+                ),
+                &label,
+            );
+            assert_eq!(
+                download(&stream, w.cast(), bits_len * 4),
+                bits,
+                "{label}: step bits"
+            );
+            assert_eq!(
+                download(&stream, sw.cast(), bits_len * 4),
+                bits,
+                "{label}: step bits state"
+            );
+            assert_eq!(
+                download(&stream, v, vb),
+                voltage,
+                "{label}: step bits voltage"
+            );
+        }
+        assert_eq!(per_row, count.div_ceil(32));
+    }
+    // SAFETY: live handles, freed once, the CUDA one before its stream.
+    unsafe {
+        en_neuron_free(cuda);
+        en_neuron_free(cpu);
+    }
+    stream.synchronize().unwrap();
+}

@@ -253,6 +253,269 @@ static void stateless_launch_misuse(void) {
           en_status_name(status), en_last_error());
 }
 
+/* The state's bytes and bits are `expected` (a group of 4, batch 1). */
+static void bits_are(en_neuron *neuron, const uint8_t *expected, const char *after) {
+    const uint32_t *words = NULL;
+    uint32_t packed = 0;
+    int i;
+    for (i = 0; i < 4; i++) packed |= (uint32_t)expected[i] << i;
+    state_is(neuron, expected, after);
+    CHECK(en_neuron_spike_bits(neuron, &words) == EN_OK && words && words[0] == packed,
+          "the bits changed after %s", after);
+}
+
+static void bit_fused_and_multi_step_misuse(void) {
+    size_t shape[1] = {4};
+    en_neuron *neuron = NULL;
+    float inputs[8] = {1.0f, -1.0f, 0.0f, 2.0f, 3.0f, 0.0f, 0.0f, 1.0f};
+    uint8_t trace[8];
+    uint32_t words[2];
+    float vtrace[8];
+    double vtrace64[8];
+    const uint8_t expected[4] = {1, 0, 0, 1};
+    const void *voltage = NULL;
+    const uint32_t *bits = NULL;
+    char misaligned[64];
+    const size_t huge = SIZE_MAX - 3; /* a multiple of 4, too many floats */
+
+    EXPECT_OK(en_neuron_new_cpu(shape, 1, 1, 1.0, -60.0, -50.0, &neuron));
+    CHECK(en_neuron_words_per_row(neuron) == 1 && en_neuron_bits_len(neuron) == 1, "sizes");
+    CHECK(en_neuron_words_per_row(NULL) == 0 && en_neuron_bits_len(NULL) == 0, "NULL sizes");
+    EXPECT_OK(en_neuron_forward_bits(neuron, EN_F32, inputs, 4));
+    bits_are(neuron, expected, "a bit step");
+
+    EXPECT(en_neuron_forward_bits(NULL, EN_F32, inputs, 4), EN_ERR_NULL_POINTER, "neuron");
+    EXPECT(en_neuron_forward_bits(neuron, EN_F32, NULL, 4), EN_ERR_NULL_POINTER, "inputs");
+    EXPECT(en_neuron_forward_bits(neuron, (en_dtype)6, inputs, 4), EN_ERR_BAD_DTYPE, "6");
+    EXPECT(en_neuron_forward_bits(neuron, EN_U8, inputs, 4), EN_ERR_NO_KERNEL, "u8");
+    EXPECT(en_neuron_forward_bits(neuron, EN_F32, inputs, 3), EN_ERR_LENGTH_MISMATCH, "3");
+    EXPECT(en_neuron_forward_bits(neuron, EN_F32, inputs, 0), EN_ERR_LENGTH_MISMATCH, "0");
+    memset(misaligned, 0, sizeof misaligned);
+    EXPECT(en_neuron_forward_bits(neuron, EN_F32, misaligned + 1, 4), EN_ERR_BAD_VALUES,
+           "align");
+    EXPECT(en_neuron_forward_override_bits(neuron, (en_dtype)-2, inputs, 4), EN_ERR_BAD_DTYPE,
+           "-2");
+    EXPECT(en_neuron_forward_override_bits(neuron, EN_F32, inputs, 5), EN_ERR_LENGTH_MISMATCH,
+           "override has 5 elements");
+    EXPECT(en_neuron_spike_bits(NULL, &bits), EN_ERR_NULL_POINTER, "neuron");
+    EXPECT(en_neuron_spike_bits(neuron, NULL), EN_ERR_NULL_POINTER, "words is NULL");
+    bits_are(neuron, expected, "refused bit steps");
+
+    EXPECT(en_neuron_forward_with_voltage(NULL, EN_F32, inputs, 4, EN_F32, &voltage),
+           EN_ERR_NULL_POINTER, "neuron");
+    EXPECT(en_neuron_forward_with_voltage(neuron, EN_F32, NULL, 4, EN_F32, &voltage),
+           EN_ERR_NULL_POINTER, "inputs");
+    EXPECT(en_neuron_forward_with_voltage(neuron, EN_F32, inputs, 4, EN_F32, NULL),
+           EN_ERR_NULL_POINTER, "voltage is NULL");
+    EXPECT(en_neuron_forward_with_voltage(neuron, (en_dtype)9, inputs, 4, EN_F32, &voltage),
+           EN_ERR_BAD_DTYPE, "9");
+    EXPECT(en_neuron_forward_with_voltage(neuron, EN_F32, inputs, 4, (en_dtype)9, &voltage),
+           EN_ERR_BAD_DTYPE, "9");
+    EXPECT(en_neuron_forward_with_voltage(neuron, EN_F32, inputs, 4, EN_U8, &voltage),
+           EN_ERR_NO_KERNEL, "voltage");
+    EXPECT(en_neuron_forward_with_voltage(neuron, EN_F32, inputs, 4, (en_dtype)EN_NO_VOLTAGE,
+                                          &voltage),
+           EN_ERR_LENGTH_MISMATCH, "EN_NO_VOLTAGE");
+    EXPECT(en_neuron_forward_with_voltage(neuron, EN_F32, inputs, 2, EN_F32, &voltage),
+           EN_ERR_LENGTH_MISMATCH, "2 elements");
+    misaligned[2] = 2; /* not a bool */
+    EXPECT(en_neuron_forward_override_with_voltage(neuron, EN_BOOL, misaligned, 4, EN_F32,
+                                                   &voltage),
+           EN_ERR_BAD_VALUES, "bool");
+    misaligned[2] = 0;
+    bits_are(neuron, expected, "refused fused steps");
+
+    /* The multi-step call. */
+    EXPECT(en_neuron_forward_steps(NULL, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_NULL_POINTER, "neuron");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, NULL, 8, EN_SPIKES_BYTES, trace, 8,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_NULL_POINTER, "inputs");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, NULL, 8,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_NULL_POINTER, "spike_trace");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8, EN_F32,
+                                   NULL, 8),
+           EN_ERR_NULL_POINTER, "voltage");
+    EXPECT(en_neuron_forward_steps(neuron, (en_dtype)6, inputs, 8, EN_SPIKES_BYTES, trace, 8,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_BAD_DTYPE, "6");
+    EXPECT(en_neuron_forward_steps(neuron, EN_BOOL, inputs, 8, EN_SPIKES_BYTES, trace, 8,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_NO_KERNEL, "bool");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, (en_spike_format)2, trace, 8,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_BAD_FORMAT, "spike format 2");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, (en_spike_format)-1, trace, 8,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_BAD_FORMAT, "-1");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8,
+                                   (en_dtype)7, vtrace, 8),
+           EN_ERR_BAD_DTYPE, "7");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8,
+                                   EN_NO_VOLTAGE, vtrace, 8),
+           EN_ERR_LENGTH_MISMATCH, "EN_NO_VOLTAGE");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8,
+                                   EN_NO_VOLTAGE, NULL, 8),
+           EN_ERR_LENGTH_MISMATCH, "voltage_trace has 8");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 7, EN_SPIKES_BYTES, trace, 7,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_LENGTH_MISMATCH, "multiple of 4");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 0, EN_SPIKES_BYTES, trace, 0,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_LENGTH_MISMATCH, "has 0 elements");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 7,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_LENGTH_MISMATCH, "spike_trace has 7 elements, expected 8");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BITS, words, 8,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_LENGTH_MISMATCH, "spike_trace has 8 elements, expected 2");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8, EN_F32,
+                                   vtrace, 4),
+           EN_ERR_LENGTH_MISMATCH, "voltage_trace has 4 elements, expected 8");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BITS, misaligned + 1, 2,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_BAD_VALUES, "align");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, huge, EN_SPIKES_BYTES, trace, huge,
+                                   EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_TOO_LARGE, "too many bytes");
+    EXPECT(en_neuron_forward_override_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BITS, words, 1,
+                                            EN_NO_VOLTAGE, NULL, 0),
+           EN_ERR_LENGTH_MISMATCH, "expected 2");
+    bits_are(neuron, expected, "refused multi-step calls");
+    en_neuron_free(neuron);
+
+    /* A voltage that does not fit the type is refused before the step. */
+    EXPECT_OK(en_neuron_new_cpu(shape, 1, 1, 1.0, -60.0, 1e39, &neuron));
+    EXPECT_OK(en_neuron_forward(neuron, EN_F32, inputs, 4));
+    EXPECT(en_neuron_forward_with_voltage(neuron, EN_F32, inputs + 4, 4, EN_F32, &voltage),
+           EN_ERR_VOLTAGE_OVERFLOW, "thresh_v");
+    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8, EN_F16,
+                                   vtrace, 8),
+           EN_ERR_VOLTAGE_OVERFLOW, "thresh_v");
+    bits_are(neuron, expected, "refused overflowing voltages");
+    EXPECT_OK(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BITS, words, 2, EN_F64,
+                                      vtrace64, 8));
+    CHECK(words[0] == 0x9u && words[1] == 0x9u, "bit trace %x %x", words[0], words[1]);
+    CHECK(vtrace64[0] == 1e39 && vtrace64[1] == -60.0 && vtrace64[7] == 1e39, "voltage trace");
+    {
+        const uint8_t last[4] = {1, 0, 0, 1};
+        bits_are(neuron, last, "a multi-step call");
+    }
+    en_neuron_free(neuron);
+}
+
+static void stateless_bit_and_fused_launch_misuse(void) {
+    uint8_t spikes[64];
+    uint32_t words[4];
+    float values[64] = {0};
+    en_status status;
+    EXPECT(en_launch_threshold_bits(0, NULL, EN_F32, NULL, 2, 40, words), EN_ERR_NULL_POINTER,
+           "inputs");
+    EXPECT(en_launch_threshold_bits(0, NULL, EN_F32, values, 2, 40, NULL), EN_ERR_NULL_POINTER,
+           "words");
+    EXPECT(en_launch_threshold_bits(0, NULL, (en_dtype)6, values, 2, 40, words),
+           EN_ERR_BAD_DTYPE, "6");
+    EXPECT(en_launch_threshold_bits(0, NULL, EN_U8, values, 2, 40, words), EN_ERR_NO_KERNEL,
+           "u8");
+    EXPECT(en_launch_threshold_bits(0, NULL, EN_F32, values, 0, 40, words),
+           EN_ERR_LENGTH_MISMATCH, "rows is 0");
+    EXPECT(en_launch_threshold_bits(0, NULL, EN_F32, values, 2, 0, words),
+           EN_ERR_LENGTH_MISMATCH, "count is 0");
+    EXPECT(en_launch_threshold_bits(0, NULL, EN_F32, values, SIZE_MAX, 3, words),
+           EN_ERR_TOO_LARGE, "too many");
+    EXPECT(en_launch_threshold_bits(0, NULL, EN_F64, values, SIZE_MAX / 8, 8, words),
+           EN_ERR_TOO_LARGE, "too many bytes");
+    EXPECT(en_launch_override_bits(0, NULL, (en_dtype)-1, values, 2, 40, words),
+           EN_ERR_BAD_DTYPE, "-1");
+    EXPECT(en_launch_override_bits(0, NULL, EN_BOOL, NULL, 2, 40, words), EN_ERR_NULL_POINTER,
+           "override");
+    EXPECT(en_launch_pack_bits(0, NULL, NULL, 2, 40, words), EN_ERR_NULL_POINTER, "spikes");
+    EXPECT(en_launch_pack_bits(0, NULL, spikes, 2, 40, NULL), EN_ERR_NULL_POINTER, "words");
+    EXPECT(en_launch_unpack_bits(0, NULL, NULL, 2, 40, spikes), EN_ERR_NULL_POINTER, "words");
+    EXPECT(en_launch_unpack_bits(0, NULL, words, 2, 40, NULL), EN_ERR_NULL_POINTER, "spikes");
+    EXPECT(en_launch_unpack_bits(0, NULL, words, 2, 0, spikes), EN_ERR_LENGTH_MISMATCH,
+           "count is 0");
+    EXPECT(en_launch_voltage_bits(0, NULL, EN_F32, NULL, 2, 40, -60.0, -50.0, values),
+           EN_ERR_NULL_POINTER, "words");
+    EXPECT(en_launch_voltage_bits(0, NULL, EN_F32, words, 2, 40, -60.0, -50.0, NULL),
+           EN_ERR_NULL_POINTER, "voltage");
+    EXPECT(en_launch_voltage_bits(0, NULL, EN_U8, words, 2, 40, -60.0, -50.0, values),
+           EN_ERR_NO_KERNEL, "voltage");
+    EXPECT(en_launch_voltage_bits(0, NULL, EN_BF16, words, 2, 40, -60.0, 1e39, values),
+           EN_ERR_VOLTAGE_OVERFLOW, "thresh_v");
+    EXPECT(en_launch_step(0, NULL, EN_F32, NULL, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
+                          NULL, 0),
+           EN_ERR_NULL_POINTER, "inputs");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, NULL, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
+                          NULL, 0),
+           EN_ERR_NULL_POINTER, "spikes");
+    EXPECT(en_launch_step(0, NULL, (en_dtype)6, values, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0,
+                          -50.0, NULL, 0),
+           EN_ERR_BAD_DTYPE, "6");
+    EXPECT(en_launch_step(0, NULL, EN_BOOL, values, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
+                          NULL, 0),
+           EN_ERR_NO_KERNEL, "bool");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_F32, NULL, -60.0, -50.0, NULL,
+                          0),
+           EN_ERR_NULL_POINTER, "voltage");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_NO_VOLTAGE, values, -60.0,
+                          -50.0, NULL, 0),
+           EN_ERR_LENGTH_MISMATCH, "EN_NO_VOLTAGE");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, (en_dtype)8, values, -60.0, -50.0,
+                          NULL, 0),
+           EN_ERR_BAD_DTYPE, "8");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 0, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
+                          NULL, 0),
+           EN_ERR_LENGTH_MISMATCH, "len is 0");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
+                          NULL, 4),
+           EN_ERR_NULL_POINTER, "state");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
+                          spikes, 0),
+           EN_ERR_LENGTH_MISMATCH, "state_len is 0");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 4, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
+                          spikes, 8),
+           EN_ERR_LENGTH_MISMATCH, "state has 8");
+    EXPECT(en_launch_step(0, NULL, EN_F64, values, SIZE_MAX, spikes, EN_NO_VOLTAGE, NULL, -60.0,
+                          -50.0, NULL, 0),
+           EN_ERR_TOO_LARGE, "too many bytes");
+    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_F16, values, 1e40, -50.0, NULL,
+                          0),
+           EN_ERR_VOLTAGE_OVERFLOW, "rest_v");
+    EXPECT(en_launch_step_override(0, NULL, (en_dtype)-4, values, 64, spikes, EN_NO_VOLTAGE, NULL,
+                                   -60.0, -50.0, NULL, 0),
+           EN_ERR_BAD_DTYPE, "-4");
+    EXPECT(en_launch_step_bits(0, NULL, EN_F32, values, 2, 40, NULL, EN_NO_VOLTAGE, NULL, -60.0,
+                               -50.0, NULL, 0),
+           EN_ERR_NULL_POINTER, "words");
+    EXPECT(en_launch_step_bits(0, NULL, EN_U8, values, 2, 40, words, EN_NO_VOLTAGE, NULL, -60.0,
+                               -50.0, NULL, 0),
+           EN_ERR_NO_KERNEL, "u8");
+    EXPECT(en_launch_step_bits(0, NULL, EN_F32, values, 2, 40, words, EN_NO_VOLTAGE, NULL, -60.0,
+                               -50.0, words, 3),
+           EN_ERR_LENGTH_MISMATCH, "multiple of 2");
+    EXPECT(en_launch_step_bits(0, NULL, EN_F32, values, 2, 40, words, EN_NO_VOLTAGE, NULL, -60.0,
+                               -50.0, words, 6),
+           EN_ERR_LENGTH_MISMATCH, "up to the output's 4");
+    EXPECT(en_launch_step_bits(0, NULL, EN_F32, values, 2, 0, words, EN_NO_VOLTAGE, NULL, -60.0,
+                               -50.0, NULL, 0),
+           EN_ERR_LENGTH_MISMATCH, "count is 0");
+    EXPECT(en_launch_step_bits_override(0, NULL, EN_F32, values, 2, 40, words, (en_dtype)6,
+                                        values, -60.0, -50.0, NULL, 0),
+           EN_ERR_BAD_DTYPE, "6");
+    /* Host memory is refused: by the driver where there is a GPU, for want
+       of one elsewhere. */
+    status = en_launch_threshold_bits(0, NULL, EN_F32, values, 2, 32, words);
+    CHECK(status == EN_ERR_WRONG_CONTEXT || no_gpu(status), "host pointers: %s (%s)",
+          en_status_name(status), en_last_error());
+    status = en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_F32, values, -60.0, -50.0,
+                            spikes, 32);
+    CHECK(status == EN_ERR_WRONG_CONTEXT || no_gpu(status), "host pointers: %s (%s)",
+          en_status_name(status), en_last_error());
+}
+
 static void *fail_on_another_thread(void *unused) {
     (void)unused;
     en_neuron_clear(NULL);
@@ -279,6 +542,8 @@ static void names_and_version(void) {
     CHECK(strcmp(en_status_name(EN_OK), "EN_OK") == 0, "EN_OK name");
     CHECK(strcmp(en_status_name(EN_ERR_INTERNAL), "EN_ERR_INTERNAL") == 0, "internal name");
     CHECK(strcmp(en_status_name(-5), "unknown status") == 0, "unknown status name");
+    CHECK(strcmp(en_status_name(EN_ERR_BAD_FORMAT), "EN_ERR_BAD_FORMAT") == 0, "format name");
+    CHECK(EN_SPIKES_BYTES == 0 && EN_SPIKES_BITS == 1 && EN_NO_VOLTAGE == -1, "format numbers");
     CHECK(EN_BOOL == 0 && EN_U8 == 1 && EN_F16 == 2 && EN_BF16 == 3 && EN_F32 == 4 && EN_F64 == 5,
           "dtype numbers");
 }
@@ -295,6 +560,8 @@ int main(int argc, char **argv) {
     step_misuse();
     voltage_overflow();
     stateless_launch_misuse();
+    bit_fused_and_multi_step_misuse();
+    stateless_bit_and_fused_launch_misuse();
     messages_are_per_thread();
     if (failures) {
         fprintf(stderr, "%d check(s) failed\n", failures);

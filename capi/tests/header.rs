@@ -60,9 +60,10 @@ fn every_function_is_documented_and_every_enum_is_the_c_one() {
             "{name} has no comment in front of it"
         );
     }
-    assert_eq!(functions, 18, "the header declares {functions} functions");
+    assert_eq!(functions, 36, "the header declares {functions} functions");
     // The functions receive the type as an integer but declare the enum.
     assert!(!header.contains("int dtype"));
+    assert!(!header.contains("int spike_format"));
     for wanted in [
         "typedef struct en_neuron en_neuron;",
         "typedef enum en_status {",
@@ -70,6 +71,9 @@ fn every_function_is_documented_and_every_enum_is_the_c_one() {
         "EN_BOOL = 0,",
         "EN_F64 = 5,",
         "en_dtype dtype,",
+        "typedef enum en_spike_format {",
+        "en_spike_format spike_format,",
+        "#define EN_NO_VOLTAGE -1",
         "#ifdef __cplusplus",
         "extern \"C\" {",
     ] {
