@@ -510,7 +510,12 @@ fn head_length(args: &[Arg]) -> Option<u64> {
                 alignment,
                 element,
             } => {
-                let wide = (alignment * UNROLL).min(16).max(alignment);
+                // (an alignment of 16 or more asked by the caller stays)
+                let wide = if alignment >= 16 {
+                    alignment
+                } else {
+                    (alignment * UNROLL).min(16)
+                };
                 addr.wrapping_add(element * i) % wide == 0
             }
             _ => true,
@@ -596,6 +601,7 @@ impl LaunchPlan {
             .output(out)
             .input(values)
             .count()
+            .head()
             .groups()
             .build(limits)
     }
@@ -913,7 +919,12 @@ mod tests {
         let plan = LaunchPlan::threshold::<f32>(1027, 0x1001, 0x2000, LIMITS).unwrap();
         assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
         // entries without a head parameter keep the all-or-nothing rule
-        let plan = LaunchPlan::overrides::<f32>(64, 0x1003, 0x200C, LIMITS).unwrap();
+        let plan = LaunchPlan::voltage::<f32>(64, 0x1003, 0x200C, 1.0, 2.0, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
+        // bytes to bytes: aligned together exactly when at the same residue
+        let plan = LaunchPlan::overrides::<u8>(100, 0x1003, 0x2003, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (13, 5));
+        let plan = LaunchPlan::overrides::<u8>(100, 0x1003, 0x2004, LIMITS).unwrap();
         assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
     }
 

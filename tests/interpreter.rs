@@ -829,7 +829,7 @@ fn a_wrong_swar_constant_is_caught() {
         "override_u8",
         "add.u32             %t0, %t0, 0x7F7F7F7F;",
         "add.u32             %t0, %t0, 0x7F7F7F7E;",
-        1,
+        2,
     );
     let mut values = vec![1u8; 32];
     values.extend([0, 2, 0x80, 0xFF]);
@@ -999,13 +999,13 @@ fn a_wrong_grid_stride_is_caught_as_a_race() {
 
 #[test]
 fn a_skipped_tail_is_caught_by_the_poison() {
-    // The scalar loop starting at 8 * groups instead of 4 * groups leaves
+    // The scalar loop ending after the head instead of the tail leaves
     // elements unwritten.
     let mutated = mutate(
         Op::Override,
         "override_f64",
-        "shl.b64             %k, %groups, 2;",
-        "shl.b64             %k, %groups, 3;",
+        "sub.u64             %lim, %n, %skip;",
+        "mov.u64             %lim, %head;",
         1,
     );
     let values = vec![1.0f64; 23];
