@@ -558,6 +558,8 @@ mod tests {
         use ParamType::{B32, B64, U64};
         for kernel in Kernel::ALL {
             let expected: &[ParamType] = match (kernel.op(), kernel.suffix()) {
+                // out, in, n, head, groups
+                (Op::Threshold | Op::Override, _) => &[U64, U64, U64, U64, U64],
                 (Op::Voltage | Op::VoltageBits, "f64") => &[U64, U64, U64, U64, B64, B64],
                 (Op::Voltage | Op::VoltageBits, _) => &[U64, U64, U64, U64, B32, B32],
                 (Op::Step | Op::StepOverride, _) => &[U64, U64, U64, U64, U64, U64, U64, B64, B64],

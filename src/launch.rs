@@ -144,13 +144,21 @@ impl ArgValue {
 /// known.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Arg {
-    /// The address of a buffer the kernel reads or writes, and the byte
-    /// alignment its vector accesses need.
-    Buffer { addr: u64, alignment: u64 },
+    /// The address of a buffer the kernel reads or writes, the byte
+    /// alignment its vector accesses need, and the size of one of its
+    /// elements (0: the address itself must be aligned, no head helps).
+    Buffer {
+        addr: u64,
+        alignment: u64,
+        element: u64,
+    },
     /// `n`, the element count.
     Count,
     /// The number of W-element groups on the vector path.
     Groups,
+    /// The number of leading elements taken one by one before the vector
+    /// path, so that the vector path starts aligned.
+    Head,
     /// Rows of a bit-packed layout (batch size, or steps times it).
     Rows,
     /// Neurons per row of a bit-packed layout.
@@ -180,6 +188,7 @@ pub struct LaunchPlan {
     args: [ArgValue; MAX_ARGS],
     arg_count: usize,
     groups: u64,
+    head: u64,
 }
 
 /// What a plan covers: elements, or rows of bit-packed words.
@@ -281,21 +290,32 @@ impl PlanBuilder {
         self.push(Arg::Buffer {
             addr,
             alignment: alignment.max(1) as u64,
+            element: 0,
         })
     }
 
     /// The buffer the entry writes (`p_out`), aligned as its output must
     /// be for the vector path.
     pub fn output(self, addr: u64) -> Self {
-        let alignment = self.kernel.output_alignment();
-        self.buffer(addr, alignment)
+        let alignment = self.kernel.output_alignment().max(1) as u64;
+        let element = self.kernel.output_size() as u64;
+        self.push(Arg::Buffer {
+            addr,
+            alignment,
+            element,
+        })
     }
 
     /// The buffer the entry reads (`p_in`), aligned as its input must be
     /// for the vector path.
     pub fn input(self, addr: u64) -> Self {
-        let alignment = self.kernel.input_alignment();
-        self.buffer(addr, alignment)
+        let alignment = self.kernel.input_alignment().max(1) as u64;
+        let element = self.kernel.input_size() as u64;
+        self.push(Arg::Buffer {
+            addr,
+            alignment,
+            element,
+        })
     }
 
     /// The element count `n` (`p_n`).
@@ -317,6 +337,15 @@ impl PlanBuilder {
     /// is aligned for the vector path, else 0.
     pub fn groups(self) -> Self {
         self.push(Arg::Groups)
+    }
+
+    /// The head (`p_head`): how many leading elements the entry takes one
+    /// by one before its vector path, computed from the buffers'
+    /// addresses so that every buffer is aligned for [`UNROLL`] groups
+    /// (16 bytes at most) after it. An entry that takes a head unrolls its
+    /// vector loop by [`UNROLL`] groups; see [`PlanBuilder::build`].
+    pub fn head(self) -> Self {
+        self.push(Arg::Head)
     }
 
     /// A bit pattern, passed as the declared parameter at this position
@@ -368,14 +397,37 @@ impl PlanBuilder {
             }
         };
         let mut block = limits.block;
+        let has_head = args.iter().any(|arg| *arg == Arg::Head);
+        let mut head = 0;
         let (groups, grid) = match geometry {
+            Geometry::Vector if has_head => {
+                let width = kernel.group_width() as u64;
+                // Elements go one by one up to the first index at which
+                // every buffer is aligned for UNROLL groups at once; the
+                // rest goes the vector way. Where no such index exists
+                // (the buffers cannot be co-aligned), everything is scalar.
+                match head_length(args) {
+                    Some(start) => {
+                        head = start.min(n);
+                        let groups = (n - head) / width;
+                        let scalars = n - groups * width;
+                        // One thread per unrolled iteration, or per
+                        // element of the head and tail, whichever is more.
+                        let work = groups.div_ceil(UNROLL).max(scalars);
+                        (groups, blocks_for(work, block, limits))
+                    }
+                    None => (0, blocks_for(n, block, limits)),
+                }
+            }
             Geometry::Vector => {
                 let width = kernel.group_width() as u64;
                 // The vector path is taken only where every buffer is
                 // aligned for its wide accesses; otherwise every element
                 // goes the scalar way.
                 let aligned = args.iter().all(|arg| match *arg {
-                    Arg::Buffer { addr, alignment } => addr % alignment == 0,
+                    Arg::Buffer {
+                        addr, alignment, ..
+                    } => addr % alignment == 0,
                     _ => true,
                 });
                 let groups = if aligned { n / width } else { 0 };
@@ -402,6 +454,7 @@ impl PlanBuilder {
                 Arg::Buffer { addr, .. } => ArgValue::U64(addr),
                 Arg::Count => ArgValue::U64(n),
                 Arg::Groups => ArgValue::U64(groups),
+                Arg::Head => ArgValue::U64(head),
                 Arg::Rows => ArgValue::U64(rows),
                 Arg::RowLen => ArgValue::U64(count),
                 Arg::Bits(bits) => match param {
@@ -436,8 +489,38 @@ impl PlanBuilder {
             args: values,
             arg_count: self.arg_count,
             groups,
+            head,
         })
     }
+}
+
+/// Groups per iteration of the vector loop of an entry that takes a head
+/// ([`PlanBuilder::head`]): four 16-byte loads in flight per thread.
+pub const UNROLL: u64 = 4;
+
+/// The smallest element index at which every buffer of `args` is aligned
+/// for [`UNROLL`] groups (its alignment times [`UNROLL`], at most 16
+/// bytes), or `None` when no index is. A buffer's alignment repeats with a
+/// period of at most 16 elements, so the first 16 indices decide.
+fn head_length(args: &[Arg]) -> Option<u64> {
+    (0..16u64).find(|&i| {
+        args.iter().all(|arg| match *arg {
+            Arg::Buffer {
+                addr,
+                alignment,
+                element,
+            } => {
+                // (an alignment of 16 or more asked by the caller stays)
+                let wide = if alignment >= 16 {
+                    alignment
+                } else {
+                    (alignment * UNROLL).min(16)
+                };
+                addr.wrapping_add(element * i) % wide == 0
+            }
+            _ => true,
+        })
+    })
 }
 
 /// Blocks of `block` threads for one thread per work item, capped.
@@ -468,9 +551,11 @@ impl LaunchPlan {
     ///     .output(0x1000)
     ///     .input(0x2000)
     ///     .count()
+    ///     .head()
     ///     .groups()
     ///     .build(GridLimits::for_multiprocessors(1))?;
-    /// assert_eq!(plan.args()[3], ArgValue::U64(250));
+    /// assert_eq!(plan.args()[3], ArgValue::U64(0)); // aligned: no head
+    /// assert_eq!(plan.args()[4], ArgValue::U64(250));
     /// // a missing argument is refused
     /// assert!(LaunchPlan::elementwise(kernel, 1000).count().build(GridLimits::for_multiprocessors(1)).is_err());
     /// # Ok::<(), exact_neuron::Error>(())
@@ -499,6 +584,7 @@ impl LaunchPlan {
             .output(out)
             .input(input)
             .count()
+            .head()
             .groups()
             .build(limits)
     }
@@ -515,6 +601,7 @@ impl LaunchPlan {
             .output(out)
             .input(values)
             .count()
+            .head()
             .groups()
             .build(limits)
     }
@@ -778,6 +865,12 @@ impl LaunchPlan {
     pub const fn vector_groups(&self) -> u64 {
         self.groups
     }
+
+    /// How many leading elements go one by one before the vector path
+    /// (0 for an entry without a head parameter).
+    pub const fn head(&self) -> u64 {
+        self.head
+    }
 }
 
 #[cfg(test)]
@@ -797,11 +890,42 @@ mod tests {
                 ArgValue::U64(0x1000),
                 ArgValue::U64(0x2000),
                 ArgValue::U64(1027),
+                ArgValue::U64(0),
                 ArgValue::U64(256)
             ]
         );
-        // 256 groups and 3 tail elements: one block of 256 threads
+        // 64 blocks of four groups and 3 tail elements: one block of 256
+        // threads
         assert_eq!((plan.grid(), plan.block()), (1, 256));
+        assert_eq!(plan.head(), 0);
+    }
+
+    #[test]
+    fn a_head_brings_co_alignable_pointers_to_the_vector_path() {
+        // spikes 3 bytes in, inputs 3 f32 in: 13 elements one by one, then
+        // both are 16-byte aligned
+        let plan = LaunchPlan::threshold::<f32>(1027, 0x1003, 0x200C, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (13, 253));
+        assert_eq!(plan.args()[3], ArgValue::U64(13));
+        // (1027 - 13) mod 4 = 2 tail elements; 64 blocks of work: 1 block
+        assert_eq!(plan.grid(), 1);
+        // f16 one element in on both sides: 15 elements, then aligned
+        let plan = LaunchPlan::threshold::<f16>(100, 0x1001, 0x2002, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (15, 10));
+        // a head longer than the view: everything one by one
+        let plan = LaunchPlan::threshold::<f16>(9, 0x1001, 0x2002, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (9, 0));
+        // spikes 1 byte in, inputs aligned: never aligned together
+        let plan = LaunchPlan::threshold::<f32>(1027, 0x1001, 0x2000, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
+        // entries without a head parameter keep the all-or-nothing rule
+        let plan = LaunchPlan::voltage::<f32>(64, 0x1003, 0x200C, 1.0, 2.0, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
+        // bytes to bytes: aligned together exactly when at the same residue
+        let plan = LaunchPlan::overrides::<u8>(100, 0x1003, 0x2003, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (13, 5));
+        let plan = LaunchPlan::overrides::<u8>(100, 0x1003, 0x2004, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
     }
 
     #[test]

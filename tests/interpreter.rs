@@ -115,14 +115,34 @@ fn check_voltage<T: VoltageElement>(
 const BIG: usize = 65_603;
 const LENGTHS: [usize; 10] = [0, 1, 31, 32, 33, 1023, 1024, 1025, 4099, BIG];
 
+/// Whether `kernel` takes a head (`p_head`): elements one by one up to the
+/// alignment boundary, then an unrolled vector loop.
+fn has_head(kernel: Kernel) -> bool {
+    kernel.param_names().contains(&"p_head")
+}
+
+/// The lengths to sweep: for an entry with a head and an unrolled loop,
+/// every length up to 130 (all head, block, single-group and tail splits
+/// for the small widths), 4096 and lengths around it, and one above 65536.
+fn lengths(kernel: Kernel) -> Vec<usize> {
+    if has_head(kernel) {
+        let mut lengths: Vec<usize> = (0..=130).collect();
+        lengths.extend([4096 - 17, 4095, 4096, 4097, 4096 + 19, 4099, BIG]);
+        lengths
+    } else {
+        LENGTHS.to_vec()
+    }
+}
+
 /// Buffer placements. Offsets are in elements; the vector path is taken only
 /// where both of a launch's pointers are aligned for it.
-const LAYOUTS: [(&str, Layout); 6] = [
+const LAYOUTS: [(&str, Layout); 7] = [
     // allocations of exactly the data: one byte too far traps
     ("tight", Layout::TIGHT),
     // aligned data between guards: the vector path
     ("guarded", Layout::GUARDED),
-    // odd offsets everywhere: the scalar path only
+    // odd offsets everywhere: the scalar path only, except where an entry
+    // with a head can bring both pointers to alignment together
     (
         "odd",
         Layout {
@@ -164,6 +184,18 @@ const LAYOUTS: [(&str, Layout); 6] = [
             value_offset: 2,
         },
     ),
+    // every buffer 3 elements in: an entry with a head takes 13 elements
+    // one by one, then the vector path (both pointers reach 16-byte
+    // alignment together); the others go scalar
+    (
+        "co-odd",
+        Layout {
+            guard: 64,
+            input_offset: 3,
+            byte_offset: 3,
+            value_offset: 3,
+        },
+    ),
 ];
 
 fn limits(block: u32, max_blocks: u32) -> GridLimits {
@@ -197,7 +229,7 @@ fn sweep(
     let mut failures = Vec::new();
     let mut vector_accesses = [0u64; LAYOUTS.len()];
     let mut runs = 0;
-    for n in LENGTHS {
+    for n in lengths(kernel) {
         for (l, (layout_name, layout)) in LAYOUTS.iter().enumerate() {
             for (grid_name, grid) in grids() {
                 let device = base.clone().with_layout(*layout).with_grid_limits(grid);
@@ -229,7 +261,15 @@ fn sweep(
         vector_accesses[3] > 0,
         "the vector path never ran at an offset"
     );
-    assert_eq!(vector_accesses[2], 0, "the vector path ran at odd offsets");
+    if has_head(kernel) {
+        assert!(
+            vector_accesses[6] > 0,
+            "the vector path never ran after a head"
+        );
+    } else {
+        assert_eq!(vector_accesses[2], 0, "the vector path ran at odd offsets");
+        assert_eq!(vector_accesses[6], 0, "the vector path ran at odd offsets");
+    }
     if kernel.op() != Op::Voltage {
         // (the voltage entries read a spike buffer, not a staged input)
         assert_eq!(
@@ -498,9 +538,10 @@ impl Manual {
     }
 }
 
-/// The kernels clamp the vector-group count to n / W, so that no value of
-/// `p_groups` makes them touch an element at or past n (their headers'
-/// promise): launch with absurd counts and compare.
+/// The kernels clamp the head to n and the vector-group count to (n - head)
+/// / W, so that no value of `p_head` or `p_groups` makes them touch an
+/// element at or past n (their headers' promise): launch with absurd counts
+/// and compare. (A head of 16 keeps both pointers 16-byte aligned.)
 #[test]
 fn the_kernels_clamp_any_group_count() {
     let mut rng = Rng::fresh("group clamp");
@@ -509,12 +550,20 @@ fn the_kernels_clamp_any_group_count() {
     let mut expected = vec![0u8; n];
     Cpu.threshold(&values, &mut expected).expect("cpu");
     let module = parse_module(Op::Threshold.ptx()).expect("parses");
-    for groups in [n as u64 / 4 + 1, 1 << 40, u64::MAX] {
+    let cases = [0, 16, n as u64, n as u64 + 1, u64::MAX]
+        .into_iter()
+        .flat_map(|head| {
+            [n as u64 / 4 + 1, 1 << 40, u64::MAX]
+                .into_iter()
+                .map(move |groups| (head, groups))
+        });
+    for (head, groups) in cases {
         let mut manual = Manual::new(bytes(&values), n);
         let args = [
             ArgValue::U64(manual.output),
             ArgValue::U64(manual.input),
             ArgValue::U64(n as u64),
+            ArgValue::U64(head),
             ArgValue::U64(groups),
         ];
         launch(
@@ -526,9 +575,9 @@ fn the_kernels_clamp_any_group_count() {
             &mut manual.memory,
             &ExecOptions::default(),
         )
-        .unwrap_or_else(|err| panic!("groups={groups}: {err}"));
+        .unwrap_or_else(|err| panic!("head={head} groups={groups}: {err}"));
         let got = manual.memory.read(manual.output, n).expect("output");
-        assert_eq!(got, &expected[..], "groups={groups}");
+        assert_eq!(got, &expected[..], "head={head} groups={groups}");
     }
 }
 
@@ -717,12 +766,12 @@ fn f32_bits(bits: &[u32]) -> Vec<f32> {
 
 #[test]
 fn an_off_by_one_loop_bound_is_caught() {
-    // `k >= n` ends the scalar loop; `k > n` also does element n.
+    // `j >= lim` ends the scalar loop; `j > lim` also does element n.
     let mutated = mutate(
         Op::Threshold,
         "threshold_f32",
-        "setp.ge.u64         %end, %k, %n;",
-        "setp.gt.u64         %end, %k, %n;",
+        "setp.ge.u64         %end, %k, %lim;",
+        "setp.gt.u64         %end, %k, %lim;",
         1,
     );
     let values = f32_bits(&[0x3F80_0000; 37]);
@@ -753,7 +802,7 @@ fn a_wrong_comparison_is_caught() {
         "threshold_f32",
         "setp.lt.u32         %pos",
         "setp.le.u32         %pos",
-        5,
+        21,
     );
     let mut bits = vec![0x7F80_0001u32; 8];
     bits.extend([0x3F80_0000, 0xBF80_0000, 0, 0x8000_0000, 0x7F80_0000]);
@@ -780,7 +829,7 @@ fn a_wrong_swar_constant_is_caught() {
         "override_u8",
         "add.u32             %t0, %t0, 0x7F7F7F7F;",
         "add.u32             %t0, %t0, 0x7F7F7F7E;",
-        1,
+        2,
     );
     let mut values = vec![1u8; 32];
     values.extend([0, 2, 0x80, 0xFF]);
@@ -799,7 +848,7 @@ fn a_wrong_lane_split_is_caught() {
         "threshold_f16",
         "shr.u32             %h1, %x0, 16;",
         "shr.u32             %h1, %x0, 15;",
-        1,
+        2,
     );
     // Even lanes -0.0 (0x8000), odd lanes +0.0: shifted by 15, the word
     // 0x0000_8000 gives lane 1 the bits 0x0001, a positive subnormal, where
@@ -859,7 +908,7 @@ fn a_store_of_the_wrong_width_is_caught() {
 
 #[test]
 fn a_misaligned_vector_load_is_caught() {
-    let mutated = mutate(Op::Threshold, "threshold_f64", "[%a+16]", "[%a+8]", 1);
+    let mutated = mutate(Op::Threshold, "threshold_f64", "[%a+16]", "[%a+8]", 2);
     let values = vec![1.0f64; 16];
     let err = must_break(
         Op::Threshold,
@@ -868,6 +917,58 @@ fn a_misaligned_vector_load_is_caught() {
         |d| check_threshold(d, &values),
     );
     assert!(err.contains("misaligned 16-byte access"), "{err}");
+}
+
+#[test]
+fn a_head_that_ends_one_element_late_is_caught() {
+    // `j >= head` starts the tail part of the scalar loop; with `j > head`
+    // index `head` takes element `head` again (the vector path's first)
+    // instead of the first tail element, which is left unwritten.
+    let mutated = mutate(
+        Op::Threshold,
+        "threshold_f32",
+        "setp.ge.u64         %late, %k, %head;",
+        "setp.gt.u64         %late, %k, %head;",
+        1,
+    );
+    let values = vec![1.0f32; 50]; // head 13, 9 groups, 1 tail element
+    let co_odd = LAYOUTS[6].1;
+    let err = must_break(
+        Op::Threshold,
+        &mutated,
+        |d| d.with_layout(co_odd).with_grid_limits(limits(1, 1)),
+        |d| check_threshold(d, &values),
+    );
+    assert!(err.contains("unwritten"), "{err}");
+    // with many threads, two of them write element `head`: a race
+    let err = must_break(
+        Op::Threshold,
+        &mutated,
+        |d| d.with_layout(co_odd).with_grid_limits(limits(32, 2)),
+        |d| check_threshold(d, &values),
+    );
+    assert!(err.contains("race") || err.contains("unwritten"), "{err}");
+}
+
+#[test]
+fn a_vector_path_that_ignores_the_head_is_caught() {
+    // The vector path starting at the buffers' first element instead of
+    // element `head`: misaligned 16-byte accesses.
+    let mutated = mutate(
+        Op::Threshold,
+        "threshold_f32",
+        "add.u64             %vin, %in, %a;",
+        "mov.u64             %vin, %in;",
+        1,
+    );
+    let values = vec![1.0f32; 100];
+    let err = must_break(
+        Op::Threshold,
+        &mutated,
+        |d| d.with_layout(LAYOUTS[6].1),
+        |d| check_threshold(d, &values),
+    );
+    assert!(err.contains("misaligned"), "{err}");
 }
 
 #[test]
@@ -898,13 +999,13 @@ fn a_wrong_grid_stride_is_caught_as_a_race() {
 
 #[test]
 fn a_skipped_tail_is_caught_by_the_poison() {
-    // The scalar loop starting at 8 * groups instead of 4 * groups leaves
+    // The scalar loop ending after the head instead of the tail leaves
     // elements unwritten.
     let mutated = mutate(
         Op::Override,
         "override_f64",
-        "shl.b64             %k, %groups, 2;",
-        "shl.b64             %k, %groups, 3;",
+        "sub.u64             %lim, %n, %skip;",
+        "mov.u64             %lim, %head;",
         1,
     );
     let values = vec![1.0f64; 23];

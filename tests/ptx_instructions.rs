@@ -624,6 +624,80 @@ fn vector_loads_fill_registers_in_order() {
 }
 
 #[test]
+fn cache_operators_are_accepted_and_change_nothing() {
+    // Streaming (`.cs`) and the other cache operators on loads (also before
+    // `.nc`) and stores: the same values as without them.
+    let input: Vec<u8> = (0..64).collect();
+    let out = run_with_input(
+        "    .reg .b32 %x<16>;\n    .reg .b64 %d;",
+        "    ld.global.cs.v4.u32 {%x0, %x1, %x2, %x3}, [%in];\n    \
+         ld.global.cs.v4.u32 {%x4, %x5, %x6, %x7}, [%in+16];\n    \
+         ld.global.cg.nc.v4.u32 {%x8, %x9, %x10, %x11}, [%in+32];\n    \
+         ld.global.ca.u64 %d, [%in+48];\n    ld.global.lu.u32 %x12, [%in+56];\n    \
+         ld.global.cv.u32 %x13, [%in+60];\n    \
+         st.global.cs.v4.u32 [%out], {%x0, %x1, %x2, %x3};\n    \
+         st.global.cs.v4.b32 [%out+16], {%x4, %x5, %x6, %x7};\n    \
+         st.global.wb.v4.u32 [%out+32], {%x8, %x9, %x10, %x11};\n    \
+         st.global.cg.u64 [%out+48], %d;\n    st.global.wt.v2.u32 [%out+56], {%x12, %x13};",
+        &input,
+        8,
+    );
+    let dword = |at: u8| u64::from_le_bytes(std::array::from_fn(|i| at + i as u8));
+    let expected: Vec<u64> = (0..8).map(|i| dword(8 * i)).collect();
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn streaming_accesses_still_trap_when_misaligned_or_out_of_bounds() {
+    let input = [0u8; 64];
+    let decls = "    .reg .b32 %x<4>;";
+    for (body, size) in [
+        ("    ld.global.cs.v4.u32 {%x0, %x1, %x2, %x3}, [%in+4];", 16),
+        (
+            "    mov.u32 %x0, 0;\n    st.global.cs.v4.u32 [%out+8], {%x0, %x0, %x0, %x0};",
+            16,
+        ),
+    ] {
+        match memory_fault(trap_of(decls, body, &input, 1, 1)) {
+            Fault::Misaligned { size: got, .. } => assert_eq!(got, size, "{body}"),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+    for body in [
+        "    ld.global.cs.v4.u32 {%x0, %x1, %x2, %x3}, [%in+64];",
+        "    mov.u32 %x0, 0;\n    st.global.cs.v4.u32 [%out+64], {%x0, %x0, %x0, %x0};",
+    ] {
+        assert!(
+            matches!(
+                memory_fault(trap_of(decls, body, &input, 1, 1)),
+                Fault::OutOfBounds { .. }
+            ),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn cache_operators_outside_the_subset_are_rejected() {
+    // a store cache operator on a load, a load one on a store, two at once
+    assert_rejected(
+        "    .reg .b32 %x;",
+        "    ld.global.wt.u32 %x, [%in];",
+        "unknown modifier `.wt`",
+    );
+    assert_rejected(
+        "    .reg .b32 %x;\n    mov.u32 %x, 0;",
+        "    st.global.lu.u32 [%out], %x;",
+        "unknown modifier `.lu`",
+    );
+    assert_rejected(
+        "    .reg .b32 %x;",
+        "    ld.global.cs.cg.u32 %x, [%in];",
+        "unknown modifier `.cg`",
+    );
+}
+
+#[test]
 fn stores_write_only_the_type_s_low_bits() {
     let out = run(
         "    .reg .b32 %w, %x<4>, %y<2>;\n    .reg .b64 %d, %e;",

@@ -1177,6 +1177,10 @@ impl Scope<'_> {
                 })
             }
             Some(_) => {
+                // A cache operator (`.ca`, `.cg`, `.cs`, `.lu`, `.cv`) is a
+                // hint to the hardware's caches; one thread's view of memory
+                // is the same with any of them, so it is accepted and dropped.
+                mods.take_any(&["ca", "cg", "cs", "lu", "cv"]);
                 let nc = mods.take("nc");
                 let count = vector_count(mods);
                 let ty = mods.ty(MEMORY_TYPES)?;
@@ -1212,6 +1216,9 @@ impl Scope<'_> {
                 None => "`st` needs a state space".into(),
             });
         }
+        // A store's cache operator (`.wb`, `.cg`, `.cs`, `.wt`) only says
+        // how long the line should stay cached: accepted and dropped.
+        mods.take_any(&["wb", "cg", "cs", "wt"]);
         let count = vector_count(mods);
         let ty = mods.ty(MEMORY_TYPES)?;
         check_vector_size(count, ty)?;
