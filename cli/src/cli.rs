@@ -204,6 +204,10 @@ pub struct BenchArgs {
     /// Also write the results to FILE as JSON, one record per row.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Time the operations captured into one CUDA graph (CUDA only; on the
+    /// CPU it is an error, status 2).
+    #[arg(long)]
+    pub graph: bool,
 }
 
 /// Element counts for the bench.
