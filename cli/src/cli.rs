@@ -117,6 +117,54 @@ pub struct RunArgs {
     /// Folder to write spikes.npy and voltage.npy into (created if absent).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Steps per launch: N (at least 1) or `all`. With N > 1 the T steps run
+    /// in ceil(T/N) multi-step launches, each writing its spike and voltage
+    /// traces in one launch (the fused multi-step kernels).
+    #[arg(long, value_name = "N|all", default_value = "1", value_parser = parse_steps_per_launch)]
+    pub steps_per_launch: StepsPerLaunch,
+    /// How the spikes are written: `bytes` (DIR/spikes.npy, bool) or `bits`
+    /// (DIR/spikes_bits.npy instead: uint32, shape (T, batch_size,
+    /// ceil(count/32)), bit j of word w of a row = neuron 32w + j, padding
+    /// bits 0).
+    #[arg(long, value_name = "FORMAT", default_value = "bytes")]
+    pub spikes_out: SpikesOut,
+    /// The voltage comes from the fused step (one launch writes the spikes
+    /// and the voltage view) rather than a second launch. Multi-step
+    /// launches are always fused.
+    #[arg(long)]
+    pub fused: bool,
+}
+
+/// How many steps one launch runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepsPerLaunch {
+    /// At most this many (at least 1).
+    Count(usize),
+    /// Every step of the file in one launch.
+    All,
+}
+
+fn parse_steps_per_launch(text: &str) -> Result<StepsPerLaunch, String> {
+    let text = text.trim();
+    if text == "all" {
+        return Ok(StepsPerLaunch::All);
+    }
+    match text.parse::<usize>() {
+        Ok(0) => Err("'0' steps per launch: give at least 1, or 'all'".into()),
+        Ok(n) => Ok(StepsPerLaunch::Count(n)),
+        Err(_) => Err(format!(
+            "'{text}' is not a number of steps per launch (give N >= 1 or 'all')"
+        )),
+    }
+}
+
+/// The spike output's format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SpikesOut {
+    /// spikes.npy: bool, one byte per neuron.
+    Bytes,
+    /// spikes_bits.npy: uint32 words, 32 neurons a word.
+    Bits,
 }
 
 /// Dimensions as given, before the library checks that they are positive.
@@ -156,6 +204,10 @@ pub struct BenchArgs {
     /// Also write the results to FILE as JSON, one record per row.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Time the operations captured into one CUDA graph (CUDA only; on the
+    /// CPU it is an error, status 2).
+    #[arg(long)]
+    pub graph: bool,
 }
 
 /// Element counts for the bench.
@@ -274,6 +326,15 @@ mod tests {
         assert_eq!(parse_shape("0,-2").unwrap(), Shape(vec![0, -2]));
         assert!(parse_shape("3,x").is_err());
         assert!(parse_shape("3,").is_err());
+    }
+
+    #[test]
+    fn steps_per_launch_parse() {
+        assert_eq!(parse_steps_per_launch("all"), Ok(StepsPerLaunch::All));
+        assert_eq!(parse_steps_per_launch("3"), Ok(StepsPerLaunch::Count(3)));
+        assert!(parse_steps_per_launch("0").is_err());
+        assert!(parse_steps_per_launch("-1").is_err());
+        assert!(parse_steps_per_launch("x").is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `exact-neuron run`: replays steps from an `.npy` file through an
-//! `ExactNeuron` and writes `spikes.npy` and `voltage.npy`.
+//! `ExactNeuron` and writes `spikes.npy` (or `spikes_bits.npy`) and
+//! `voltage.npy`, in one-step or multi-step launches.
 //!
 //! Everything is checked (parameters, voltage conversions, the file's
 //! header, type and shape, the output folder, the device) before any work;
@@ -9,9 +10,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use exact_neuron::{DType, HostSlice, HostValues, NeuronParams};
+use exact_neuron::launch::words_per_row;
+use exact_neuron::{
+    DType, HostSlice, HostValues, NeuronParams, SpikeFormat, SpikeRule, SpikeTrace,
+};
 
-use crate::cli::RunArgs;
+use crate::cli::{RunArgs, SpikesOut, StepsPerLaunch};
 use crate::convert::{f64_to_bf16, f64_to_f16};
 use crate::device::{self, Backend};
 use crate::error::{CliError, CliResult};
@@ -43,20 +47,56 @@ pub fn run(args: &RunArgs) -> CliResult {
     check_voltage_parameters(voltage_dtype, &params)?;
     check_out_dir(&args.out)?;
     let job = load_job(args, &params, n)?;
+    let plan = Plan {
+        steps_per_launch: match args.steps_per_launch {
+            StepsPerLaunch::Count(count) => count,
+            StepsPerLaunch::All => job.steps.max(1),
+        },
+        format: match args.spikes_out {
+            SpikesOut::Bytes => SpikeFormat::Bytes,
+            SpikesOut::Bits => SpikeFormat::Bits,
+        },
+        fused: args.fused,
+        voltage: voltage_dtype,
+    };
+    let spikes_name = match plan.format {
+        SpikeFormat::Bytes => "spikes.npy",
+        SpikeFormat::Bits => "spikes_bits.npy",
+    };
     // Made before any work: an unwritable --out is found now (status 2).
     let label = format!("--out={}", args.out.display());
-    let mut outputs = Outputs::in_folder(&label, &args.out, &["spikes.npy", "voltage.npy"])?;
+    let mut outputs = Outputs::in_folder(&label, &args.out, &[spikes_name, "voltage.npy"])?;
     let backend = device::choose(args.device)?;
     let mut shape = vec![job.steps as u64];
     shape.extend(params_batched_shape(&params));
-    let (spikes, voltage) = simulate(&backend, &params, &job, voltage_dtype)
+    let (spikes, voltage) = simulate(&backend, &params, &job, &plan)
         .map_err(|err| CliError::failed(format!("{} backend: {err}", backend.name())))?;
-    outputs.write(0, |out| {
-        npy::write(out, &shape, spikes.into_iter().map(|byte| byte != 0))
-    })?;
+    match spikes {
+        SpikeTrace::Bytes(bytes) => outputs.write(0, |out| {
+            npy::write(out, &shape, bytes.into_iter().map(|byte| byte != 0))
+        })?,
+        SpikeTrace::Bits(words) => {
+            let words_shape = [
+                job.steps as u64,
+                params.batch_size as u64,
+                words_per_row(n / params.batch_size) as u64,
+            ];
+            outputs.write(0, |out| npy::write(out, &words_shape, words))?
+        }
+    }
     outputs.write(1, |out| npy::write_values(out, &shape, &voltage))?;
     outputs.commit()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// How `run` launches the steps; every plan gives the same bits.
+struct Plan {
+    /// At least 1; above 1 each launch is a multi-step one.
+    steps_per_launch: usize,
+    format: SpikeFormat,
+    /// One-step launches: the voltage from the fused step.
+    fused: bool,
+    voltage: DType,
 }
 
 fn params_batched_shape(params: &NeuronParams) -> Vec<u64> {
@@ -233,38 +273,80 @@ fn convert_inputs(data: HostValues, target: Option<DType>) -> HostValues {
     }
 }
 
-/// Runs every step on `backend`; returns the spikes (one byte per element)
-/// and the voltage in `voltage_dtype` after each step.
+/// Runs every step on `backend` as `plan` says; returns the spike trace
+/// (bytes or words, step-major) and the voltage after each step.
 fn simulate(
     backend: &Backend,
     params: &NeuronParams,
     job: &Job,
-    voltage_dtype: DType,
-) -> exact_neuron::Result<(Vec<u8>, HostValues)> {
+    plan: &Plan,
+) -> exact_neuron::Result<(SpikeTrace, HostValues)> {
     if job.steps == 0 {
         // Nothing to simulate: no neuron (whose state is as large as the
         // shape) is made, and nothing is allocated.
-        return Ok((Vec::new(), HostValues::zeroed(voltage_dtype, 0)?));
+        let spikes = match plan.format {
+            SpikeFormat::Bytes => SpikeTrace::Bytes(Vec::new()),
+            SpikeFormat::Bits => SpikeTrace::Bits(Vec::new()),
+        };
+        return Ok((spikes, HostValues::zeroed(plan.voltage, 0)?));
     }
     let mut neuron = backend.neuron(params)?;
     let n = neuron.len();
+    let rule = match job.mode {
+        Mode::Threshold => SpikeRule::Threshold,
+        Mode::Override => SpikeRule::Override,
+    };
     let dtype = job.values.dtype();
     let step_bytes = n * dtype.size();
-    let mut spikes = vec![0u8; job.steps * n];
-    let mut voltage = Vec::with_capacity(job.steps * n * voltage_dtype.size());
-    for (t, spikes) in spikes.chunks_exact_mut(n).enumerate() {
-        let bytes = &job.values.as_bytes()[t * step_bytes..(t + 1) * step_bytes];
-        let values = HostSlice::from_bytes("step values", dtype, bytes)?;
-        match job.mode {
-            Mode::Threshold => neuron.forward(values)?,
-            Mode::Override => neuron.forward_override(values)?,
+    let mut bytes = Vec::new();
+    let mut words = Vec::new();
+    let mut voltage = Vec::with_capacity(job.steps * n * plan.voltage.size());
+    let mut first = 0;
+    while first < job.steps {
+        let steps = plan.steps_per_launch.min(job.steps - first);
+        let chunk = &job.values.as_bytes()[first * step_bytes..(first + steps) * step_bytes];
+        let values = HostSlice::from_bytes("step values", dtype, chunk)?;
+        if steps > 1 {
+            let trace = neuron.forward_steps(rule, values, plan.format, Some(plan.voltage))?;
+            match trace.spikes {
+                SpikeTrace::Bytes(b) => bytes.extend_from_slice(&b),
+                SpikeTrace::Bits(w) => words.extend_from_slice(&w),
+            }
+            if let Some(v) = trace.voltage {
+                voltage.extend_from_slice(v.as_bytes());
+            }
+        } else {
+            if plan.fused {
+                neuron.forward_with_voltage(rule, values, plan.voltage)?;
+            } else if plan.format == SpikeFormat::Bits {
+                words.extend(neuron.forward_bits(rule, values)?);
+            } else {
+                match rule {
+                    SpikeRule::Threshold => neuron.forward(values)?,
+                    SpikeRule::Override => neuron.forward_override(values)?,
+                }
+            }
+            match plan.format {
+                SpikeFormat::Bytes => {
+                    let at = bytes.len();
+                    bytes.resize(at + n, 0);
+                    neuron.read_spike_bytes(&mut bytes[at..])?;
+                }
+                SpikeFormat::Bits if plan.fused => words.extend(neuron.spike_bits()?),
+                // forward_bits gave them above
+                SpikeFormat::Bits => {}
+            }
+            voltage.extend_from_slice(neuron.voltage(plan.voltage)?.as_bytes());
         }
-        neuron.read_spike_bytes(spikes)?;
-        voltage.extend_from_slice(neuron.voltage(voltage_dtype)?.as_bytes());
+        first += steps;
     }
+    let spikes = match plan.format {
+        SpikeFormat::Bytes => SpikeTrace::Bytes(bytes),
+        SpikeFormat::Bits => SpikeTrace::Bits(words),
+    };
     Ok((
         spikes,
-        HostValues::from_bytes("voltage", voltage_dtype, &voltage)?,
+        HostValues::from_bytes("voltage", plan.voltage, &voltage)?,
     ))
 }
 

@@ -29,6 +29,11 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
         ("override", "u8"),
         ("voltage", "f32"),
         ("voltage", "f16"),
+        ("threshold_bits", "f32"),
+        ("override_bits", "u8"),
+        ("voltage_bits", "f32"),
+        ("fused_step", "f32"),
+        ("multistep", "f32"),
     ] {
         let rows = table
             .lines()
@@ -41,8 +46,19 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
     }
     let json: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(dir.join("bench.json")).unwrap()).unwrap();
-    let records = json.as_array().expect("a list of records");
-    assert_eq!(records.len(), 12);
+    let all = json.as_array().expect("a list of records");
+    let (ratios, records): (Vec<_>, Vec<_>) = all.iter().partition(|r| r.get("ratio").is_some());
+    assert_eq!(records.len(), 22);
+    // per size: bits_vs_bytes, fused_vs_two_launches, multistep_vs_launches
+    assert_eq!(ratios.len(), 6, "{ratios:?}");
+    for ratio in &ratios {
+        assert!(
+            ratio["speedup"].as_f64().is_some_and(|x| x > 0.0),
+            "{ratio}"
+        );
+        assert!(ratio.get("elements").is_none(), "{ratio}");
+    }
+    assert!(table.contains("multistep_vs_launches"), "{table}");
     for record in records {
         assert_eq!(record["backend"], "cpu");
         assert!(record["device"].as_str().is_some_and(|d| !d.is_empty()));
@@ -50,17 +66,30 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
         let dtype = record["dtype"].as_str().unwrap();
         let elements = record["elements"].as_u64().unwrap();
         assert!(elements == 1024 || elements == 1000);
-        let per_element = match (op, dtype) {
-            ("threshold", "f32") | ("voltage", "f32") => 5,
-            ("threshold", "f16" | "bf16") | ("voltage", "f16") => 3,
-            ("override", "u8") => 2,
+        let words = 4 * elements.div_ceil(32);
+        let (bytes, steps) = match (op, dtype) {
+            ("threshold", "f32") | ("voltage", "f32") => (5 * elements, 1),
+            ("threshold", "f16" | "bf16") | ("voltage", "f16") => (3 * elements, 1),
+            ("override", "u8") => (2 * elements, 1),
+            ("threshold_bits", "f32") | ("voltage_bits", "f32") => (4 * elements + words, 1),
+            ("override_bits", "u8") => (elements + words, 1),
+            ("fused_step", "f32") => (9 * elements, 1),
+            ("multistep", "f32") => (64 * 9 * elements + elements, 64),
             other => panic!("unexpected row {other:?}"),
         };
-        assert_eq!(record["bytes"].as_u64(), Some(elements * per_element));
+        assert_eq!(record["bytes"].as_u64(), Some(bytes));
         let median = record["median_s"].as_f64().unwrap();
         let gbps = record["gbps"].as_f64().unwrap();
         assert!(median > 0.0);
-        let expected = (elements * per_element) as f64 / median / 1e9;
+        let (p10, p90) = (
+            record["p10_s"].as_f64().unwrap(),
+            record["p90_s"].as_f64().unwrap(),
+        );
+        assert!(0.0 < p10 && p10 <= median && median <= p90, "{record}");
+        assert_eq!(record["cache"], "cpu", "{record}");
+        assert_eq!(record["steps"].as_u64(), Some(steps), "{record}");
+        assert_eq!(record["working_set_bytes"].as_u64(), Some(bytes));
+        let expected = bytes as f64 / median / 1e9;
         assert!((gbps - expected).abs() <= 1e-9 * expected, "{record}");
         let pct = record["pct_of_copy"].as_f64().unwrap();
         let copy = record["copy_gbps"].as_f64().unwrap();
@@ -77,6 +106,10 @@ fn bad_bench_arguments_exit_2_with_one_line() {
         (&["bench", "--sizes=2^x"][..], "is not an element count"),
         (&["bench", "--reps=0"][..], "--reps"),
         (&["bench", "--device=gpu"][..], "invalid value 'gpu'"),
+        (
+            &["bench", "--device=cpu", "--sizes=1024", "--graph"][..],
+            "--graph: CUDA graphs need --device=cuda",
+        ),
         (
             &["bench", "--sizes=1024", "--json=missing/b.json"][..],
             "does not exist",

@@ -86,6 +86,57 @@ fn unknown_voltage_dtype() {
 }
 
 #[test]
+fn bad_steps_per_launch() {
+    for (value, needle) in [
+        ("0", "'0' steps per launch"),
+        ("-3", "'-3' is not a number of steps per launch"),
+        ("some", "'some' is not a number of steps per launch"),
+        ("", "is not a number of steps per launch"),
+    ] {
+        let dir = setup("steps-per-launch");
+        let flag = format!("--steps-per-launch={value}");
+        let output = run_with(&dir, &["--inputs=X.npy", &flag]);
+        assert_bad(&dir, &output, needle);
+    }
+}
+
+#[test]
+fn unknown_spike_format() {
+    let dir = setup("spikes-out");
+    let output = run_with(&dir, &["--inputs=X.npy", "--spikes-out=words"]);
+    assert_bad(&dir, &output, "invalid value 'words' for '--spikes-out");
+}
+
+#[test]
+fn fused_takes_no_value() {
+    let dir = setup("fused-value");
+    let output = run_with(&dir, &["--inputs=X.npy", "--fused=yes"]);
+    assert_bad(&dir, &output, "--fused");
+}
+
+#[test]
+fn bits_replace_the_byte_spikes() {
+    let dir = setup("bits-output");
+    let output = run_with(
+        &dir,
+        &[
+            "--inputs=X.npy",
+            "--device=cpu",
+            "--spikes-out=bits",
+            "--steps-per-launch=all",
+            "--fused",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!dir.join("out/spikes.npy").exists());
+    let (dtype, shape, data) = common::read_npy_raw(&dir.join("out/spikes_bits.npy"));
+    assert_eq!((dtype.as_str(), shape), ("<u4", vec![2, 2, 1]));
+    // X = i - 5.5 for i in 0..12: positive from i = 6, i.e. step 1
+    assert_eq!(data, [0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 7, 0, 0, 0]);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn unknown_device() {
     let dir = setup("device");
     let output = run_with(&dir, &["--inputs=X.npy", "--device=tpu"]);

@@ -112,8 +112,24 @@ pub fn case_flags(case: &Path) -> Vec<String> {
 /// compares both outputs with the expected files: dtype, shape and every
 /// data byte.
 pub fn replay_case(case: &Path, device: &str, out: &Path) -> Result<(), String> {
+    replay_case_with(case, device, out, &[])
+}
+
+/// As [`replay_case`], with `extra` flags added to the case's own (for
+/// example `--steps-per-launch=3`, `--fused`); with `--spikes-out=bits`
+/// the spikes are read from `spikes_bits.npy` and compared with the
+/// expected spikes packed into words, GeNN's layout, and `spikes.npy` must
+/// not exist.
+pub fn replay_case_with(
+    case: &Path,
+    device: &str,
+    out: &Path,
+    extra: &[&str],
+) -> Result<(), String> {
+    let flags = case_flags(case);
     let mut args: Vec<String> = vec!["run".into()];
-    args.extend(case_flags(case));
+    args.extend(flags.iter().cloned());
+    args.extend(extra.iter().map(|&flag| flag.to_owned()));
     args.push(format!("--device={device}"));
     args.push(format!("--out={}", out.display()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -125,24 +141,96 @@ pub fn replay_case(case: &Path, device: &str, out: &Path) -> Result<(), String> 
             stderr(&output).trim()
         ));
     }
-    for name in ["spikes.npy", "voltage.npy"] {
-        let (got_dtype, got_shape, got) = read_npy_raw(&out.join(name));
-        let (want_dtype, want_shape, want) = read_npy_raw(&case.join(name));
-        if got_dtype != want_dtype || got_shape != want_shape {
-            return Err(format!(
-                "{name}: {got_dtype} {got_shape:?}, expected {want_dtype} {want_shape:?}"
-            ));
+    let bits = extra.contains(&"--spikes-out=bits");
+    compare_file(
+        &out.join("voltage.npy"),
+        &case.join("voltage.npy"),
+        "voltage.npy",
+    )?;
+    if !bits {
+        return compare_file(
+            &out.join("spikes.npy"),
+            &case.join("spikes.npy"),
+            "spikes.npy",
+        );
+    }
+    if out.join("spikes.npy").exists() {
+        return Err("spikes.npy written beside spikes_bits.npy".into());
+    }
+    let batch_size = flags
+        .iter()
+        .find_map(|flag| flag.strip_prefix("--batch-size="))
+        .map_or(1, |text| text.parse::<u64>().expect("a case's batch size"));
+    let (want_dtype, want_shape, want) = read_npy_raw(&case.join("spikes.npy"));
+    if want_dtype != "|b1" {
+        return Err(format!("expected spikes.npy is {want_dtype}, not bool"));
+    }
+    let (want_shape, want_words) = pack_spikes(&want_shape, batch_size, &want);
+    let (got_dtype, got_shape, got) = read_npy_raw(&out.join("spikes_bits.npy"));
+    if got_dtype != "<u4" || got_shape != want_shape {
+        return Err(format!(
+            "spikes_bits.npy: {got_dtype} {got_shape:?}, expected <u4 {want_shape:?}"
+        ));
+    }
+    let got_words: Vec<u32> = got
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    if got.len() != want_words.len() * 4 {
+        return Err(format!(
+            "spikes_bits.npy: {} data bytes, expected {}",
+            got.len(),
+            want_words.len() * 4
+        ));
+    }
+    if let Some(i) = got_words.iter().zip(&want_words).position(|(a, b)| a != b) {
+        return Err(format!(
+            "spikes_bits.npy: word {i} is {:#010x}, expected {:#010x}",
+            got_words[i], want_words[i]
+        ));
+    }
+    Ok(())
+}
+
+/// Spike bytes of shape `(T, batch_size, ...)` packed into GeNN's layout:
+/// the shape `(T, batch_size, ceil(count/32))` and the words (bit `j` of
+/// word `w` of a row = neuron `32w + j`, padding bits 0). Written here
+/// from the definition, independently of the library's packing.
+pub fn pack_spikes(shape: &[u64], batch_size: u64, bytes: &[u8]) -> (Vec<u64>, Vec<u32>) {
+    let steps = shape.first().copied().unwrap_or(0);
+    let rows = steps * batch_size;
+    // (T, batch_size, *shape): a 0-d neuron's count is the empty product, 1
+    let count = shape.iter().skip(2).product::<u64>() as usize;
+    let words_per_row = count.div_ceil(32);
+    let mut words = vec![0u32; rows as usize * words_per_row];
+    for (row, spikes) in bytes.chunks(count).enumerate() {
+        for (i, &spike) in spikes.iter().enumerate() {
+            if spike != 0 {
+                words[row * words_per_row + i / 32] |= 1 << (i % 32);
+            }
         }
-        if let Some(i) = got.iter().zip(&want).position(|(a, b)| a != b) {
-            return Err(format!("{name}: byte {i} differs"));
-        }
-        if got.len() != want.len() {
-            return Err(format!(
-                "{name}: {} data bytes, expected {}",
-                got.len(),
-                want.len()
-            ));
-        }
+    }
+    (vec![steps, batch_size, words_per_row as u64], words)
+}
+
+/// `got` and `want` have the same dtype, shape and data bytes.
+fn compare_file(got: &Path, want: &Path, name: &str) -> Result<(), String> {
+    let (got_dtype, got_shape, got) = read_npy_raw(got);
+    let (want_dtype, want_shape, want) = read_npy_raw(want);
+    if got_dtype != want_dtype || got_shape != want_shape {
+        return Err(format!(
+            "{name}: {got_dtype} {got_shape:?}, expected {want_dtype} {want_shape:?}"
+        ));
+    }
+    if let Some(i) = got.iter().zip(&want).position(|(a, b)| a != b) {
+        return Err(format!("{name}: byte {i} differs"));
+    }
+    if got.len() != want.len() {
+        return Err(format!(
+            "{name}: {} data bytes, expected {}",
+            got.len(),
+            want.len()
+        ));
     }
     Ok(())
 }

@@ -1,55 +1,79 @@
 //! What the bench times: rows of the entry table (an operation and an
-//! element type), their traffic, and the one call of each.
+//! element type, and for the fused step a number of steps per launch),
+//! their traffic, the one call of each, and the check of its output.
 
 use std::hint::black_box;
 
+use exact_neuron::device::StepVoltage;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::{Kernel, Op};
-use exact_neuron::{DType, VoltageElement};
+use exact_neuron::{DType, OverrideValue, ThresholdInput, VoltageElement};
 
 use super::backend::BenchDevice;
+use super::check::{check_bits, check_values, Poison};
 use super::data::{mix, Sample};
 use super::timing::{measure, Timing};
 
-/// The (operation, element type) pairs timed by default; each is a row of
-/// the entry table ([`Kernel::find`] maps it to its entry).
-const DEFAULT: [(Op, DType); 6] = [
-    (Op::Threshold, DType::F32),
-    (Op::Threshold, DType::F16),
-    (Op::Threshold, DType::BF16),
-    (Op::Override, DType::U8),
-    (Op::Voltage, DType::F32),
-    (Op::Voltage, DType::F16),
+/// Steps per launch of the `multistep` rows.
+pub const MULTISTEP_STEPS: u64 = 64;
+
+/// The rows timed by default: (row name, element type).
+const DEFAULT: [(&str, DType); 11] = [
+    ("threshold", DType::F32),
+    ("threshold", DType::F16),
+    ("threshold", DType::BF16),
+    ("override", DType::U8),
+    ("voltage", DType::F32),
+    ("voltage", DType::F16),
+    ("threshold_bits", DType::F32),
+    ("override_bits", DType::U8),
+    ("voltage_bits", DType::F32),
+    ("fused_step", DType::F32),
+    ("multistep", DType::F32),
 ];
 
 /// One benchmarked case: an entry of the table run for one element type
-/// (the input type of threshold and override, the output type of voltage).
+/// (the input type of the spike writers and steps, the output type of the
+/// voltage views), `steps` steps per launch (1 except for `multistep`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Case {
     pub kernel: Kernel,
     pub dtype: DType,
+    pub steps: u64,
 }
 
 impl Case {
-    /// Every case the table serves: each entry of the three one-step
-    /// elementwise operations with each of its types (the bit and step
-    /// entries have no timed call yet).
+    /// Every case the bench has a call for: each entry of the one-step
+    /// operations, the bit writers and readers and the fused threshold
+    /// step (once as `fused_step`, once as `multistep`), with each of its
+    /// types.
     pub fn all() -> impl Iterator<Item = Case> {
-        Kernel::ALL
-            .into_iter()
-            .filter(|kernel| matches!(kernel.op(), Op::Threshold | Op::Override | Op::Voltage))
-            .flat_map(|kernel| {
-                kernel
-                    .dtypes()
-                    .iter()
-                    .map(move |&dtype| Case { kernel, dtype })
+        Kernel::ALL.into_iter().flat_map(|kernel| {
+            let steps: &'static [u64] = match kernel.op() {
+                Op::Threshold
+                | Op::Override
+                | Op::Voltage
+                | Op::ThresholdBits
+                | Op::OverrideBits
+                | Op::PackBits
+                | Op::VoltageBits => &[1],
+                Op::Step => &[1, MULTISTEP_STEPS],
+                _ => &[],
+            };
+            steps.iter().flat_map(move |&steps| {
+                kernel.dtypes().iter().map(move |&dtype| Case {
+                    kernel,
+                    dtype,
+                    steps,
+                })
             })
+        })
     }
 
     /// The cases timed by default.
     pub fn defaults() -> Vec<Case> {
         Case::all()
-            .filter(|case| DEFAULT.contains(&(case.op(), case.dtype)))
+            .filter(|case| DEFAULT.contains(&(case.name(), case.dtype)))
             .collect()
     }
 
@@ -57,30 +81,89 @@ impl Case {
         self.kernel.op()
     }
 
-    /// Bytes read plus bytes written for `n` elements, from the table's
-    /// element sizes.
-    pub fn traffic_bytes(self, n: u64) -> u64 {
-        n * (self.kernel.input_size() + self.kernel.output_size()) as u64
+    /// The row's name: the operation's, except that the override from
+    /// bytes into bits (served by `pack_bits_u8`) is `override_bits` and
+    /// the fused step is `fused_step` or `multistep`.
+    pub fn name(self) -> &'static str {
+        match (self.op(), self.steps) {
+            (Op::PackBits, _) => "override_bits",
+            (Op::Step, 1) => "fused_step",
+            (Op::Step, _) => "multistep",
+            (op, _) => op.name(),
+        }
     }
 
-    /// Times the entry on `n` elements of `device`.
+    /// Bytes read plus bytes written for `n` neurons (per step): words of
+    /// `ceil(n/32)` for the bit entries (one row of `n`), spike bytes and
+    /// an f32 voltage for the steps, and the state (the last step's
+    /// spikes) for a multi-step launch.
+    pub fn traffic_bytes(self, n: u64) -> u64 {
+        let element = self.dtype.size() as u64;
+        let words = 4 * n.div_ceil(32);
+        match self.op() {
+            Op::ThresholdBits | Op::OverrideBits | Op::PackBits => n * element + words,
+            Op::VoltageBits => words + n * element,
+            Op::Step => {
+                let per_step = n * (element + 1 + 4);
+                if self.steps > 1 {
+                    self.steps * per_step + n
+                } else {
+                    per_step
+                }
+            }
+            _ => n * (self.kernel.input_size() + self.kernel.output_size()) as u64,
+        }
+    }
+
+    /// Times the case on `n` neurons of `device`, then checks a sample of
+    /// its output (poisoned before the first call) against the host.
     pub fn time<D: BenchDevice>(self, device: &D, n: usize, reps: u32) -> Result<Timing, String> {
-        match (self.op(), self.dtype) {
-            (Op::Threshold, DType::F16) => into_spikes::<D, f16>(device, n, reps, D::threshold),
-            (Op::Threshold, DType::BF16) => into_spikes::<D, bf16>(device, n, reps, D::threshold),
-            (Op::Threshold, DType::F32) => into_spikes::<D, f32>(device, n, reps, D::threshold),
-            (Op::Threshold, DType::F64) => into_spikes::<D, f64>(device, n, reps, D::threshold),
-            (Op::Override, DType::Bool) => into_spikes::<D, bool>(device, n, reps, D::overrides),
-            (Op::Override, DType::U8) => into_spikes::<D, u8>(device, n, reps, D::overrides),
-            (Op::Override, DType::F16) => into_spikes::<D, f16>(device, n, reps, D::overrides),
-            (Op::Override, DType::BF16) => into_spikes::<D, bf16>(device, n, reps, D::overrides),
-            (Op::Override, DType::F32) => into_spikes::<D, f32>(device, n, reps, D::overrides),
-            (Op::Override, DType::F64) => into_spikes::<D, f64>(device, n, reps, D::overrides),
-            (Op::Voltage, DType::F16) => voltage::<D, f16>(device, n, reps),
-            (Op::Voltage, DType::BF16) => voltage::<D, bf16>(device, n, reps),
-            (Op::Voltage, DType::F32) => voltage::<D, f32>(device, n, reps),
-            (Op::Voltage, DType::F64) => voltage::<D, f64>(device, n, reps),
-            (op, dtype) => Err(format!("no {op} kernel for {dtype}")),
+        self.run(device, n, reps, None)
+    }
+
+    /// As [`time`](Self::time); `corrupt` changes the output after timing
+    /// and before the check (the tests' way to see the check fail).
+    pub fn run<D: BenchDevice>(
+        self,
+        device: &D,
+        n: usize,
+        reps: u32,
+        corrupt: Option<usize>,
+    ) -> Result<Timing, String> {
+        let steps = self.steps as usize;
+        // The one run-time dispatch of the bench: the row's operation picks
+        // the call, its element type the type parameter. The library's
+        // typed device calls need static types; its run-time layer works
+        // on a neuron, not on bare buffers, so the match stays here.
+        macro_rules! float {
+            ($call:ident) => {
+                match self.dtype {
+                    DType::F16 => $call::<D, f16>(device, n, steps, reps, corrupt),
+                    DType::BF16 => $call::<D, bf16>(device, n, steps, reps, corrupt),
+                    DType::F32 => $call::<D, f32>(device, n, steps, reps, corrupt),
+                    DType::F64 => $call::<D, f64>(device, n, steps, reps, corrupt),
+                    other => Err(format!("no {} kernel for {other}", self.name())),
+                }
+            };
+        }
+        macro_rules! any {
+            ($call:ident) => {
+                match self.dtype {
+                    DType::Bool => $call::<D, bool>(device, n, steps, reps, corrupt),
+                    DType::U8 => $call::<D, u8>(device, n, steps, reps, corrupt),
+                    _ => float!($call),
+                }
+            };
+        }
+        match self.op() {
+            Op::Threshold => float!(threshold),
+            Op::Override => any!(overrides),
+            Op::Voltage => float!(voltage),
+            Op::ThresholdBits => float!(threshold_bits),
+            Op::OverrideBits | Op::PackBits => any!(overrides_bits),
+            Op::VoltageBits => float!(voltage_bits),
+            Op::Step => float!(fused_step),
+            op => Err(format!("the bench has no call for {op}")),
         }
     }
 }
@@ -96,37 +179,189 @@ fn time_calls<D: BenchDevice>(
     })
 }
 
-/// A kernel from values of `T` into spikes (threshold, override).
-type SpikeCall<D, T> = fn(
-    &D,
-    &<D as exact_neuron::KernelDevice>::Slice<'_, T>,
-    &mut <D as exact_neuron::KernelDevice>::Buffer<u8>,
-) -> exact_neuron::Result<()>;
-
-fn into_spikes<D: BenchDevice, T: Sample>(
-    device: &D,
-    n: usize,
-    reps: u32,
-    call: SpikeCall<D, T>,
-) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
-    let mut spikes = device.filled(n, |_| 0u8)?;
-    time_calls(device, reps, || {
-        call(device, black_box(D::input(&x)), black_box(&mut spikes))
-    })
+fn text(err: exact_neuron::Error) -> String {
+    err.to_string()
 }
 
-fn voltage<D: BenchDevice, T: VoltageElement>(
+/// The spike of neuron `i` of the test data: threshold and override.
+fn spike_threshold<T: ThresholdInput + Sample>(i: u64) -> bool {
+    T::sample(i).is_positive()
+}
+fn spike_override<T: OverrideValue + Sample>(i: u64) -> bool {
+    T::sample(i).is_nonzero()
+}
+
+/// The spike bytes the voltage rows read.
+fn spike_byte(i: u64) -> u8 {
+    (mix(i) & 1) as u8
+}
+
+/// The voltage in `V` of a spike.
+fn volt<V: VoltageElement>(spike: bool) -> V {
+    V::from_f64(if spike { -50.0 } else { -60.0 })
+}
+
+fn threshold<D: BenchDevice, T: ThresholdInput + Sample>(
     device: &D,
     n: usize,
+    _steps: usize,
     reps: u32,
+    corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let spikes = device.filled(n, |i| (mix(i) & 1) as u8)?;
-    let mut out = device.filled(n, |_| T::zeroed())?;
-    let (rest, thresh) = (T::from_f64(-60.0), T::from_f64(-50.0));
-    time_calls(device, reps, || {
+    let x = device.filled(n, T::sample)?;
+    let mut spikes = device.filled(n, |_| u8::POISON)?;
+    let timing = time_calls(device, reps, || {
+        device.threshold(black_box(D::input(&x)), black_box(&mut spikes))
+    })?;
+    check_values(device, &spikes, corrupt, |i| {
+        u8::from(spike_threshold::<T>(i))
+    })?;
+    Ok(timing)
+}
+
+fn overrides<D: BenchDevice, T: OverrideValue + Sample>(
+    device: &D,
+    n: usize,
+    _steps: usize,
+    reps: u32,
+    corrupt: Option<usize>,
+) -> Result<Timing, String> {
+    let x = device.filled(n, T::sample)?;
+    let mut spikes = device.filled(n, |_| u8::POISON)?;
+    let timing = time_calls(device, reps, || {
+        device.overrides(black_box(D::input(&x)), black_box(&mut spikes))
+    })?;
+    check_values(device, &spikes, corrupt, |i| {
+        u8::from(spike_override::<T>(i))
+    })?;
+    Ok(timing)
+}
+
+fn voltage<D: BenchDevice, V: VoltageElement>(
+    device: &D,
+    n: usize,
+    _steps: usize,
+    reps: u32,
+    corrupt: Option<usize>,
+) -> Result<Timing, String> {
+    let spikes = device.filled(n, spike_byte)?;
+    let mut out = device.filled(n, |_| V::from_f64(f64::NAN))?;
+    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
+    let timing = time_calls(device, reps, || {
         device.voltage(black_box(&spikes), rest, thresh, black_box(&mut out))
-    })
+    })?;
+    check_values(device, &out, corrupt, |i| volt::<V>(spike_byte(i) != 0))?;
+    Ok(timing)
+}
+
+fn threshold_bits<D: BenchDevice, T: ThresholdInput + Sample>(
+    device: &D,
+    n: usize,
+    _steps: usize,
+    reps: u32,
+    corrupt: Option<usize>,
+) -> Result<Timing, String> {
+    let x = device.filled(n, T::sample)?;
+    let mut words = poisoned_words(device, n)?;
+    let timing = time_calls(device, reps, || {
+        device.threshold_bits(black_box(D::input(&x)), 1, n, black_box(&mut words))
+    })?;
+    check_bits(device, &words, n, corrupt, spike_threshold::<T>)?;
+    Ok(timing)
+}
+
+fn overrides_bits<D: BenchDevice, T: OverrideValue + Sample>(
+    device: &D,
+    n: usize,
+    _steps: usize,
+    reps: u32,
+    corrupt: Option<usize>,
+) -> Result<Timing, String> {
+    let x = device.filled(n, T::sample)?;
+    let mut words = poisoned_words(device, n)?;
+    let timing = time_calls(device, reps, || {
+        device.overrides_bits(black_box(D::input(&x)), 1, n, black_box(&mut words))
+    })?;
+    check_bits(device, &words, n, corrupt, spike_override::<T>)?;
+    Ok(timing)
+}
+
+fn voltage_bits<D: BenchDevice, V: VoltageElement>(
+    device: &D,
+    n: usize,
+    _steps: usize,
+    reps: u32,
+    corrupt: Option<usize>,
+) -> Result<Timing, String> {
+    let bytes = device.filled(n, spike_byte)?;
+    let mut words = device.alloc_words(n.div_ceil(32)).map_err(text)?;
+    device.pack_bits(&bytes, 1, n, &mut words).map_err(text)?;
+    let mut out = device.filled(n, |_| V::from_f64(f64::NAN))?;
+    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
+    let timing = time_calls(device, reps, || {
+        device.voltage_bits(black_box(&words), 1, n, rest, thresh, black_box(&mut out))
+    })?;
+    check_values(device, &out, corrupt, |i| volt::<V>(spike_byte(i) != 0))?;
+    Ok(timing)
+}
+
+/// The fused threshold step, spikes as bytes and the voltage in f32, over
+/// `steps` steps of `n` neurons in one launch (the state, the last step's
+/// spikes, written when `steps` > 1).
+fn fused_step<D: BenchDevice, T: ThresholdInput + Sample>(
+    device: &D,
+    n: usize,
+    steps: usize,
+    reps: u32,
+    corrupt: Option<usize>,
+) -> Result<Timing, String> {
+    let total = n
+        .checked_mul(steps)
+        .ok_or_else(|| format!("{steps} steps of {n} neurons overflow"))?;
+    let x = device.filled(total, T::sample)?;
+    let mut spikes = device.filled(total, |_| u8::POISON)?;
+    let mut out = device.filled(total, |_| f32::NAN)?;
+    let mut state = if steps > 1 {
+        Some(device.filled(n, |_| u8::POISON)?)
+    } else {
+        None
+    };
+    let (rest, thresh) = (volt::<f32>(false), volt::<f32>(true));
+    let timing = time_calls(device, reps, || {
+        let voltage = StepVoltage {
+            out: &mut out,
+            rest,
+            thresh,
+        };
+        device.step::<T, f32>(
+            black_box(D::input(&x)),
+            black_box(&mut spikes),
+            Some(voltage),
+            state.as_mut(),
+        )
+    })?;
+    check_values(device, &spikes, corrupt, |i| {
+        u8::from(spike_threshold::<T>(i))
+    })?;
+    check_values(device, &out, None, |i| volt::<f32>(spike_threshold::<T>(i)))?;
+    if let Some(state) = &state {
+        let last = (total - n) as u64;
+        check_values(device, state, None, |i| {
+            u8::from(spike_threshold::<T>(last + i))
+        })?;
+    }
+    Ok(timing)
+}
+
+/// Words for `n` neurons in one row, every bit set: a poison that the
+/// padding rule (padding bits 0) and most spikes contradict.
+fn poisoned_words<D: BenchDevice>(device: &D, n: usize) -> Result<D::Words, String> {
+    let len = n.div_ceil(32);
+    let mut words = device.alloc_words(len).map_err(text)?;
+    device
+        .upload_words(&vec![u32::MAX; len], &mut words)
+        .map_err(text)?;
+    Ok(words)
 }
 
 #[cfg(test)]
@@ -135,35 +370,106 @@ mod tests {
 
     use super::*;
 
-    fn case(op: Op, dtype: DType) -> Option<Case> {
-        Case::all().find(|case| case.op() == op && case.dtype == dtype)
+    fn case(name: &str, dtype: DType) -> Option<Case> {
+        Case::all().find(|case| case.name() == name && case.dtype == dtype)
     }
 
     #[test]
     fn the_defaults_are_entries_of_the_table() {
         let defaults = Case::defaults();
         assert_eq!(defaults.len(), DEFAULT.len());
-        for (op, dtype) in DEFAULT {
-            let case = case(op, dtype).unwrap_or_else(|| panic!("no entry for {op} {dtype}"));
-            assert_eq!(Kernel::find(op, dtype), Some(case.kernel));
+        for (name, dtype) in DEFAULT {
+            assert!(case(name, dtype).is_some(), "no entry for {name} {dtype}");
+        }
+    }
+
+    #[test]
+    fn every_type_of_the_table_has_a_row() {
+        for (name, dtypes) in [
+            (
+                "threshold",
+                &[DType::F16, DType::BF16, DType::F32, DType::F64][..],
+            ),
+            (
+                "override",
+                &[
+                    DType::Bool,
+                    DType::U8,
+                    DType::F16,
+                    DType::BF16,
+                    DType::F32,
+                    DType::F64,
+                ],
+            ),
+            (
+                "voltage",
+                &[DType::F16, DType::BF16, DType::F32, DType::F64],
+            ),
+            (
+                "threshold_bits",
+                &[DType::F16, DType::BF16, DType::F32, DType::F64],
+            ),
+            (
+                "override_bits",
+                &[
+                    DType::Bool,
+                    DType::U8,
+                    DType::F16,
+                    DType::BF16,
+                    DType::F32,
+                    DType::F64,
+                ],
+            ),
+            (
+                "voltage_bits",
+                &[DType::F16, DType::BF16, DType::F32, DType::F64],
+            ),
+            (
+                "fused_step",
+                &[DType::F16, DType::BF16, DType::F32, DType::F64],
+            ),
+            (
+                "multistep",
+                &[DType::F16, DType::BF16, DType::F32, DType::F64],
+            ),
+        ] {
+            for &dtype in dtypes {
+                assert!(case(name, dtype).is_some(), "no row {name} {dtype}");
+            }
         }
     }
 
     #[test]
     fn traffic_per_operation() {
-        let traffic = |op, dtype| case(op, dtype).unwrap().traffic_bytes(1);
-        assert_eq!(traffic(Op::Threshold, DType::F32), 5);
-        assert_eq!(traffic(Op::Threshold, DType::BF16), 3);
-        assert_eq!(traffic(Op::Override, DType::U8), 2);
-        assert_eq!(traffic(Op::Voltage, DType::F16), 3);
+        let traffic = |name, dtype, n| case(name, dtype).unwrap().traffic_bytes(n);
+        assert_eq!(traffic("threshold", DType::F32, 1), 5);
+        assert_eq!(traffic("threshold", DType::BF16, 1), 3);
+        assert_eq!(traffic("override", DType::U8, 1), 2);
+        assert_eq!(traffic("voltage", DType::F16, 1), 3);
+        assert_eq!(traffic("threshold_bits", DType::F32, 64), 4 * 64 + 8);
+        assert_eq!(traffic("voltage_bits", DType::F32, 33), 8 + 4 * 33);
+        assert_eq!(traffic("fused_step", DType::F32, 1), 9);
+        assert_eq!(traffic("multistep", DType::F32, 2), 64 * 18 + 2);
     }
 
     #[test]
-    fn the_cpu_bench_runs_every_case() {
+    fn the_cpu_bench_runs_and_checks_every_case() {
         for case in Case::all() {
-            let timing = case.time(&Cpu, 1000, 3).unwrap();
-            assert!(timing.median_s > 0.0 && timing.inner >= 1, "{case:?}");
+            for n in [1000, 1031] {
+                let timing = case.time(&Cpu, n, 3).unwrap();
+                assert!(timing.median_s > 0.0 && timing.inner >= 1, "{case:?}");
+            }
         }
         assert!(Cpu.time_copy(5000, 3).unwrap().median_s > 0.0);
+    }
+
+    #[test]
+    fn a_corrupted_output_fails_the_check() {
+        for case in Case::all() {
+            for at in [0, 517, 999] {
+                let err = case.run(&Cpu, 1000, 1, Some(at)).unwrap_err();
+                assert!(err.contains("sample check"), "{case:?}: {err}");
+            }
+        }
     }
 }

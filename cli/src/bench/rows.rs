@@ -17,14 +17,25 @@ pub struct Row {
 }
 
 impl Row {
-    /// The operation's name, `threshold`.
+    /// The row's name, `threshold`, `fused_step`, ...
     pub fn op(&self) -> &'static str {
-        self.case.op().name()
+        self.case.name()
     }
 
     /// The element type's name, `f32`.
     pub fn dtype(&self) -> &'static str {
         self.case.dtype.name()
+    }
+
+    /// Steps per call: 64 for `multistep`, else 1.
+    pub fn steps(&self) -> u64 {
+        self.case.steps
+    }
+
+    /// The bytes one call touches: its inputs and outputs (one buffer set,
+    /// nothing rotated), the same as its traffic.
+    pub fn working_set_bytes(&self) -> u64 {
+        self.bytes
     }
 
     pub fn gbps(&self) -> f64 {

@@ -1,5 +1,6 @@
 //! The aligned table printed on stdout.
 
+use super::ratios::Ratio;
 use super::rows::Row;
 
 /// `2^20` for powers of two, else the number.
@@ -46,12 +47,14 @@ pub fn table(backend: &str, device: &str, reps: u32, rows: &[Row]) -> String {
         "elements",
         "bytes",
         "median",
+        "p10",
+        "p90",
         "Gelem/s",
         "GB/s",
         "copy GB/s",
         "% of copy",
     ];
-    let cells: Vec<[String; 9]> = rows
+    let cells: Vec<[String; 11]> = rows
         .iter()
         .map(|row| {
             [
@@ -60,6 +63,8 @@ pub fn table(backend: &str, device: &str, reps: u32, rows: &[Row]) -> String {
                 elements_text(row.elements),
                 bytes_text(row.bytes),
                 seconds_text(row.timing.median_s),
+                seconds_text(row.timing.p10_s),
+                seconds_text(row.timing.p90_s),
                 format!("{:.3}", row.elements_per_s() / 1e9),
                 format!("{:.2}", row.gbps()),
                 format!("{:.2}", row.copy_gbps()),
@@ -121,4 +126,26 @@ mod tests {
         assert_eq!(bytes_text(5 << 20), "5.0 MiB");
         assert_eq!(seconds_text(2.5e-6), "2.500 us");
     }
+}
+
+/// The ratios block printed after the table (empty when there is none).
+pub fn ratios_table(ratios: &[Ratio]) -> String {
+    if ratios.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\nratios, same run (speed-up of the first; above 1: faster):\n\
+         bits_vs_bytes = threshold / threshold_bits; fused_vs_two_launches = \
+         (threshold + voltage f32) / fused_step; multistep_vs_launches = 64 x fused_step / multistep\n",
+    );
+    for ratio in ratios {
+        out.push_str(&format!(
+            "  {:<22} {:<5} {:>8} {:>7.2}\n",
+            ratio.name,
+            ratio.dtype,
+            elements_text(ratio.elements),
+            ratio.speedup
+        ));
+    }
+    out
 }

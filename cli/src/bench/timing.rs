@@ -1,11 +1,14 @@
 //! The timing method: warm-up, then repetitions long enough for the clock.
 
-use super::stats::median;
+use super::stats::{median, percentile};
 
-/// A timing: the median seconds per call.
+/// A timing: the median, 10th and 90th percentile seconds per call over
+/// the repetitions.
 #[derive(Clone, Copy, Debug)]
 pub struct Timing {
     pub median_s: f64,
+    pub p10_s: f64,
+    pub p90_s: f64,
     /// Calls per timed repetition.
     pub inner: u64,
 }
@@ -36,6 +39,8 @@ pub fn measure(
         .collect::<Result<Vec<f64>, String>>()?;
     Ok(Timing {
         median_s: median(&mut times),
+        p10_s: percentile(&mut times, 10.0),
+        p90_s: percentile(&mut times, 90.0),
         inner,
     })
 }

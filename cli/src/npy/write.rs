@@ -42,6 +42,7 @@ impl Element for u8 {
 }
 
 float_element!(f16, "<f2");
+float_element!(u32, "<u4");
 float_element!(f32, "<f4");
 float_element!(f64, "<f8");
 
