@@ -192,7 +192,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DEVICE", default_value = "auto")]
     pub device: DeviceChoice,
     /// Element counts, comma-separated: integers or powers such as 2^20.
-    /// Default: 2^10, 2^12, ... up to 2^30 on a GPU and 2^26 on the CPU
+    /// Default: 2^10, 2^12, ... up to 2^30 on a GPU and 2^24 on the CPU
     /// (fewer where memory is short).
     #[arg(long, value_name = "LIST", value_parser = parse_sizes)]
     pub sizes: Option<Sizes>,

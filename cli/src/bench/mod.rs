@@ -47,7 +47,7 @@ use crate::error::{CliError, CliResult};
 use crate::output::Outputs;
 
 use backend::BenchDevice;
-use ops::{Case, MULTISTEP_STEPS};
+use ops::Case;
 use rows::Row;
 use table::{elements_text, table};
 use timing::Timing;
@@ -89,7 +89,7 @@ pub fn bench(args: &BenchArgs) -> CliResult {
         }));
     }
     match &backend {
-        Backend::Cpu => bench_on(&Cpu, &backend, 26, args, json_output),
+        Backend::Cpu => bench_on(&Cpu, &backend, 24, args, json_output),
         Backend::Cuda(stream) => {
             let device = Cuda::new(stream.clone())
                 .map_err(|err| CliError::failed(format!("cuda backend: {err}")))?;

@@ -114,20 +114,6 @@ pub fn table(backend: &str, device: &str, reps: u32, rows: &[Row]) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_formats() {
-        assert_eq!(elements_text(1 << 20), "2^20");
-        assert_eq!(elements_text(1000), "1000");
-        assert_eq!(bytes_text(512), "512 B");
-        assert_eq!(bytes_text(5 << 20), "5.0 MiB");
-        assert_eq!(seconds_text(2.5e-6), "2.500 us");
-    }
-}
-
 /// The ratios block printed after the table (empty when there is none).
 pub fn ratios_table(ratios: &[Ratio]) -> String {
     if ratios.is_empty() {
@@ -148,4 +134,18 @@ pub fn ratios_table(ratios: &[Ratio]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_formats() {
+        assert_eq!(elements_text(1 << 20), "2^20");
+        assert_eq!(elements_text(1000), "1000");
+        assert_eq!(bytes_text(512), "512 B");
+        assert_eq!(bytes_text(5 << 20), "5.0 MiB");
+        assert_eq!(seconds_text(2.5e-6), "2.500 us");
+    }
 }
