@@ -397,7 +397,7 @@ impl PlanBuilder {
             }
         };
         let mut block = limits.block;
-        let has_head = args.iter().any(|arg| *arg == Arg::Head);
+        let has_head = args.contains(&Arg::Head);
         let mut head = 0;
         let (groups, grid) = match geometry {
             Geometry::Vector if has_head => {
