@@ -11,7 +11,8 @@ pub trait BenchDevice: KernelDevice {
     /// The largest element count whose buffers fit, if known.
     fn max_elements(&self) -> Option<u64>;
 
-    /// A buffer of `n` elements holding `f(i)`.
+    /// A buffer of `n` elements holding `f(i)`, where `f` repeats with the
+    /// period `data::PERIOD` (a device may fill by repeating a tile).
     fn filled<T: Element>(&self, n: usize, f: impl Fn(u64) -> T)
         -> Result<Self::Buffer<T>, String>;
 

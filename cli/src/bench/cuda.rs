@@ -7,8 +7,9 @@ use exact_neuron::{Cuda, Element, KernelDevice};
 
 use super::backend::BenchDevice;
 
-/// Elements of host data staged per upload when filling a device buffer.
-const TILE: usize = 1 << 20;
+/// Elements of host data staged when filling a device buffer: the data's
+/// period, so that repeating the tile gives every element its own value.
+const TILE: usize = super::data::PERIOD as usize;
 
 fn text(err: impl std::fmt::Display) -> String {
     err.to_string()
@@ -22,7 +23,8 @@ impl BenchDevice for Cuda {
     }
 
     /// Tiled from a block of at most `TILE` elements, to keep host work
-    /// small.
+    /// small: right for the bench's data, which repeats with that period
+    /// (`data::PERIOD`); `f` is called for the first `TILE` indices only.
     fn filled<T: Element>(&self, n: usize, f: impl Fn(u64) -> T) -> Result<CudaSlice<T>, String> {
         let stream = self.stream();
         let mut buffer = self.alloc_zeroed::<T>(n).map_err(text)?;

@@ -3,9 +3,15 @@
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::Element;
 
-/// Deterministic test data: a 64-bit mix of the index.
+/// The period of the bench's data: element `i` of every buffer holds the
+/// value of element `i % PERIOD`. A device may fill a buffer by repeating
+/// its first `PERIOD` elements (the CUDA bench does, to keep host work
+/// small), and the checks after timing expect exactly that pattern.
+pub const PERIOD: u64 = 1 << 20;
+
+/// Deterministic test data: a 64-bit mix of the index modulo [`PERIOD`].
 pub fn mix(i: u64) -> u64 {
-    let mut x = i.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut x = (i % PERIOD).wrapping_add(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     x ^ (x >> 31)
@@ -62,5 +68,26 @@ impl Sample for f32 {
 impl Sample for f64 {
     fn sample(i: u64) -> f64 {
         f64::from(input_f32(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A device that repeats the first `PERIOD` elements (CUDA's `filled`)
+    /// must give what the checks expect, which index the full range.
+    #[test]
+    fn the_data_repeats_with_its_period() {
+        for i in [0, 1, 2047, 2048, PERIOD - 1, 12_345_678, 1 << 40] {
+            assert_eq!(mix(i), mix(i + PERIOD), "mix at {i}");
+            assert_eq!(
+                f32::sample(i).to_bits(),
+                f32::sample(i + 3 * PERIOD).to_bits()
+            );
+            assert_eq!(u8::sample(i), u8::sample(i + PERIOD));
+        }
+        // and the period is not shorter: neighbours differ somewhere
+        assert!((0..64).any(|i| mix(i) != mix(i + PERIOD / 2)));
     }
 }
