@@ -263,25 +263,28 @@ for test in "$tests_dir"/*; do
     step "tests/$(basename "$test")" tests.log 300 "$test"
 done
 
-# sanitize TOOL: the GPU test executable under compute-sanitizer TOOL.
-# Its error count is in the summary; a missing tool or one that refuses
-# the device (no ERROR SUMMARY line) is SKIPPED, not a failure.
+# sanitize TOOL EXE [FILTER...]: the test executable EXE (its filters)
+# under compute-sanitizer TOOL. Its error count is in the summary; a
+# missing tool or one that refuses the device (no ERROR SUMMARY line) is
+# SKIPPED, not a failure.
 : >"$out/sanitizer.log"
 sanitize() {
-    local tool=$1 name="compute-sanitizer --tool $1"
+    local tool=$1 exe=$2
+    shift 2
+    local name="compute-sanitizer --tool $tool"
+    [ "$exe" = "$gpu_test" ] || name="$name ($(basename "$exe" | sed 's/-[0-9a-f]*$//'))"
     if [ -z "$sanitizer" ]; then
         record SKIPPED 0 "$name" "compute-sanitizer not found"
         return
     fi
-    if [ -z "$gpu_test" ]; then
-        record SKIPPED 0 "$name" "no lib-gpu test executable in the bundle"
+    if [ -z "$exe" ]; then
+        record SKIPPED 0 "$name" "no such test executable in the bundle"
         return
     fi
     local before
     before=$(stat -c %s "$out/sanitizer.log")
-    # shellcheck disable=SC2086 # the filters are separate words
     step "$name" sanitizer.log 90 "$sanitizer" --tool "$tool" --error-exitcode 99 \
-        --print-limit 100 "$gpu_test" --test-threads=1 $sanitizer_tests
+        --print-limit 100 "$exe" --test-threads=1 "$@"
     local text errors
     text=$(tail -c +"$((before + 1))" "$out/sanitizer.log")
     errors=$(printf '%s\n' "$text" | grep -o 'ERROR SUMMARY: [0-9]*' | tail -n 1 | grep -o '[0-9]*$')
@@ -296,8 +299,18 @@ sanitize() {
         record SKIPPED 0 "$name" "the tool refused: $(printf '%s\n' "$text" | grep -iE 'not supported|unsupported|unable to|could not|is not available|Permission denied' | head -n 1 | cut -c1-120)"
     fi
 }
+# shellcheck disable=SC2086 # the filters are separate words
 for tool in memcheck racecheck initcheck synccheck; do
-    sanitize "$tool"
+    sanitize "$tool" "$gpu_test" $sanitizer_tests
+done
+# memcheck over the bit, fused and multi-step kernels (warp collectives)
+# and the C API's launches on raw pointers, whole executables
+for pattern in lib-gpu_bits capi-cuda; do
+    exe=
+    for candidate in "$tests_dir/$pattern"-*; do
+        if [ -z "$exe" ] && [ -f "$candidate" ]; then exe=$candidate; fi
+    done
+    sanitize memcheck "$exe"
 done
 
 # The summary, last: steps, then the benchmark's rows at 2^26 and above.
