@@ -123,9 +123,7 @@ impl BenchDevice for Cuda {
             .map_err(|err| format!("graph capture: {err}"))?
             .ok_or("graph capture recorded no work")?;
         graph.upload().map_err(text)?;
-        let replays = measure(reps, |k| {
-            self.time(k, &mut || graph.launch().map_err(text))
-        })?;
+        let replays = measure(reps, |k| self.time(k, &mut || graph.launch().map_err(text)))?;
         Ok(per_call(replays, calls))
     }
 }

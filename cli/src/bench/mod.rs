@@ -9,17 +9,28 @@
 //! - After warm-up, one repetition runs the operation `inner` times back to
 //!   back (`inner` is chosen so that a repetition takes at least 1 ms; it is
 //!   1 for large `n`); `median_s` is the median over the repetitions of the
-//!   repetition's time divided by `inner`.
+//!   repetition's time divided by `inner` (p10 and p90 likewise).
 //! - `gbps = bytes / median_s / 1e9`.
 //! - The roofline is a plain copy that moves the same traffic: `ceil(bytes
 //!   / 2)` bytes copied (read once, written once), device to device on the
 //!   GPU and `memcpy` on the CPU, timed the same way in the same run;
 //!   `pct_of_copy = 100 * gbps / copy_gbps`.
+//! - On a GPU, a row whose working set (`bytes`, every buffer one call
+//!   touches) fits in L2 is labelled `l2`; a larger one rotates over enough
+//!   buffer sets that each call reads device memory, `hbm` (`rotation.rs`);
+//!   its copy rotates over as many. CPU rows are `cpu`.
+//! - `--graph` (CUDA) adds a row per case and size timed from replays of
+//!   [`GRAPH_CALLS`] calls captured in one CUDA graph: per call = replay
+//!   time / `GRAPH_CALLS` (the copy likewise).
+//! - After timing, a sample of every buffer set's outputs is checked
+//!   against the host (`check.rs`).
 //!
 //! The files, one concern each: `ops.rs` (the cases and their calls),
-//! `backend.rs` with `cpu.rs` and `cuda.rs` (buffers, clock and copy per
-//! device), `data.rs` (test data), `timing.rs` and `stats.rs` (the method),
-//! `rows.rs` (results), `table.rs` and `json.rs` (output).
+//! `backend.rs` with `cpu.rs` and `cuda.rs` (buffers, clock, graphs, copy
+//! and L2 size per device), `rotation.rs` (labels and buffer sets),
+//! `data.rs` (test data), `check.rs` (the output check), `timing.rs` and
+//! `stats.rs` (the method), `rows.rs` (results), `ratios.rs`, `table.rs`
+//! and `json.rs` (output).
 
 mod backend;
 mod check;
@@ -209,9 +220,10 @@ fn bench_on<D: BenchDevice>(
                 {
                     Some(&(_, _, timing)) => timing,
                     None => {
-                        let timing = device.time_copy(copy_bytes as usize, plan).map_err(|err| {
-                            CliError::failed(format!("copy of {copy_bytes} bytes{how}: {err}"))
-                        })?;
+                        let timing =
+                            device.time_copy(copy_bytes as usize, plan).map_err(|err| {
+                                CliError::failed(format!("copy of {copy_bytes} bytes{how}: {err}"))
+                            })?;
                         copies.push((copy_bytes, plan, timing));
                         timing
                     }

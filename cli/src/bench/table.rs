@@ -141,7 +141,9 @@ pub fn table(run: &Run<'_>, rows: &[Row]) -> String {
         }
         text.trim_end().to_owned() + "\n"
     };
-    out.push_str(&line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>()));
+    out.push_str(&line(
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    ));
     let mut previous = None;
     for (row, cells) in rows.iter().zip(&cells) {
         let group = (row.case, row.graph_calls);
@@ -224,7 +226,10 @@ mod gpu_tests {
         ];
         let text = table(&run, &rows);
         assert!(text.contains("L2: 60.0 MiB"), "{text}");
-        assert!(text.contains("100 calls captured in one CUDA graph"), "{text}");
+        assert!(
+            text.contains("100 calls captured in one CUDA graph"),
+            "{text}"
+        );
         let rows = cells(&text, "fused_step");
         assert_eq!(rows.len(), 2, "{text}");
         // op dtype elements bytes (two words: "144.0 MiB") cache sets launch median
