@@ -12,7 +12,9 @@
 #   simulator    capi/examples/simulator.cu built with nvcc against the
 #                bundled C API and run (SKIPPED where nvcc is absent)
 #   bench        `exact-neuron bench --device=cuda` over BENCH_SIZES (the
-#                device is BENCH_DEVICE, for a dry run on the CPU)
+#                device is BENCH_DEVICE, for a dry run on the CPU), then
+#                `--graph` over BENCH_GRAPH_SIZES (CUDA graph replays;
+#                SKIPPED on the CPU), its table and records in bench.log
 #   python       where python3 imports torch and numpy: the bundled wheel
 #                unpacked (pip --target, no dependencies) into a folder on
 #                PYTHONPATH, then
@@ -27,7 +29,8 @@
 # files, each under 16 MiB: system.txt, tests.log, golden.log, bench.log,
 # bench.json, python.log, sanitizer.log and summary.txt, which it prints last (a line
 # per step: status, seconds, name; then the benchmark's rows at 2^26
-# elements and above). Exits nonzero when a step failed or timed out.
+# elements and above, and the graph-replayed steps). Exits nonzero when a
+# step failed or timed out.
 
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,6 +41,7 @@ cd "$here" || exit 1
 budget=${RUN_BUDGET_S:-480}
 bench_sizes=${BENCH_SIZES:-2^10,2^16,2^20,2^24,2^26,2^28}
 bench_device=${BENCH_DEVICE:-cuda} # cpu: a dry run of this script without a GPU
+bench_graph_sizes=${BENCH_GRAPH_SIZES:-2^10,2^16,2^20}
 # The GPU tests run under the sanitizers: the small ones (the big lengths
 # of every_kernel_matches_the_cpu_on_random_data are too slow there).
 sanitizer_tests=${SANITIZER_TESTS:-the_neuron_state_machine kernels_load_once inputs_from_another_stream a_step_can_be_captured golden_cases_replay}
@@ -228,6 +232,20 @@ fi
 rm -f "$out/bench.json"
 step "exact-neuron bench --device=$bench_device --sizes=$bench_sizes" bench.log 180 \
     "$EXACT_NEURON_BIN" bench --device="$bench_device" --sizes="$bench_sizes" --json="$out/bench.json"
+# Graph replays at small sizes, where launches cost most. Its records go
+# into bench.log (after its table), not a file of their own: $OUT holds
+# at most the eight files listed above.
+graph_json=$scratch/bench_graph.json
+if [ "$bench_device" = cpu ]; then
+    record SKIPPED 0 "exact-neuron bench --graph" "CUDA graphs need --device=cuda"
+else
+    step "exact-neuron bench --device=$bench_device --sizes=$bench_graph_sizes --graph" bench.log 90 \
+        "$EXACT_NEURON_BIN" bench --device="$bench_device" --sizes="$bench_graph_sizes" --graph --json="$graph_json"
+    if [ -s "$graph_json" ]; then
+        echo "== bench --graph records (JSON)" >>"$out/bench.log"
+        append bench.log "$graph_json"
+    fi
+fi
 
 # The Python package, where python3 has torch (and numpy, which the
 # package needs): the bundled wheel unpacked into a folder of its own on
@@ -338,6 +356,24 @@ done
             END { if (!rows) print "(none: no size of 2^26 or more was measured)" }' "$out/bench.json"
     else
         echo "bench: no bench.json (see bench.log)"
+    fi
+    if [ -s "$graph_json" ]; then
+        echo
+        echo "bench --graph: steps replayed from a CUDA graph, per call (bench.log):"
+        printf '%-10s %-6s %12s %14s %6s\n' op dtype elements median_s cache
+        awk '
+            function field(name,   m) {
+                if (match($0, "\"" name "\":(\"[^\"]*\"|[-+0-9.eE]+)")) {
+                    m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+                    gsub(/"/, "", m)
+                    return m
+                }
+                return ""
+            }
+            /"elements":/ && /"graph_calls":[0-9]/ && field("op") ~ /^(fused_step|threshold)$/ {
+                printf "%-10s %-6s %12s %14.6g %6s\n", field("op"), field("dtype"),
+                    field("elements"), field("median_s"), field("cache")
+            }' "$graph_json"
     fi
     if grep -q '^| 2^' "$out/python.log" 2>/dev/null; then
         echo

@@ -204,8 +204,9 @@ pub struct BenchArgs {
     /// Also write the results to FILE as JSON, one record per row.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Time the operations captured into one CUDA graph (CUDA only; on the
-    /// CPU it is an error, status 2).
+    /// Also time each operation from replays of 100 calls captured into one
+    /// CUDA graph, a row of its own (per call = replay time / 100). CUDA
+    /// only; on the CPU it is an error, status 2.
     #[arg(long)]
     pub graph: bool,
 }

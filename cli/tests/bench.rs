@@ -22,6 +22,11 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
     assert!(output.status.success(), "{}", stderr(&output));
     let table = String::from_utf8_lossy(&output.stdout);
     assert!(table.contains("% of copy"), "{table}");
+    // times per call in microseconds; CPU rows are one buffer set, `cpu`
+    assert!(table.contains("median µs"), "{table}");
+    assert!(table.contains("cache cpu: one buffer set"), "{table}");
+    let header = table.lines().find(|line| line.starts_with("op ")).unwrap();
+    assert!(!header.contains("launch"), "no graph rows: {table}");
     for (op, dtype) in [
         ("threshold", "f32"),
         ("threshold", "f16"),
@@ -57,6 +62,7 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
             "{ratio}"
         );
         assert!(ratio.get("elements").is_none(), "{ratio}");
+        assert!(ratio["graph_calls"].is_null(), "{ratio}");
     }
     assert!(table.contains("multistep_vs_launches"), "{table}");
     for record in records {
@@ -87,6 +93,9 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
         );
         assert!(0.0 < p10 && p10 <= median && median <= p90, "{record}");
         assert_eq!(record["cache"], "cpu", "{record}");
+        assert_eq!(record["buffer_sets"].as_u64(), Some(1), "{record}");
+        assert!(record["graph_calls"].is_null(), "{record}");
+        assert!(record["l2_bytes"].is_null(), "{record}");
         assert_eq!(record["steps"].as_u64(), Some(steps), "{record}");
         assert_eq!(record["working_set_bytes"].as_u64(), Some(bytes));
         let expected = bytes as f64 / median / 1e9;

@@ -1,10 +1,11 @@
 //! What the bench needs of a device beyond `KernelDevice`: buffers filled
-//! with a pattern, a clock, a plain copy to compare with, and how much
-//! memory is free.
+//! with a pattern, a clock (and CUDA graphs), a plain copy to compare
+//! with, how much memory is free and how large the L2 cache is.
 
 use exact_neuron::{Element, KernelDevice};
 
-use super::timing::{measure, Timing};
+use super::rotation::{make_sets, time_rotating, TimingPlan};
+use super::timing::Timing;
 
 /// A device the bench times kernels on (`cpu.rs`, `cuda.rs`).
 pub trait BenchDevice: KernelDevice {
@@ -16,6 +17,10 @@ pub trait BenchDevice: KernelDevice {
     fn filled<T: Element>(&self, n: usize, f: impl Fn(u64) -> T)
         -> Result<Self::Buffer<T>, String>;
 
+    /// The size in bytes of the L2 cache that decides the `l2`/`hbm` label
+    /// (see `rotation.rs`); `None` on the CPU, whose rows are `cpu`.
+    fn l2_bytes(&self) -> Option<u64>;
+
     /// A buffer as the input of a kernel.
     fn input<T: Element>(buffer: &Self::Buffer<T>) -> &Self::Slice<'_, T>;
 
@@ -26,10 +31,29 @@ pub trait BenchDevice: KernelDevice {
     /// kernels are compared with.
     fn copy(&self, src: &Self::Buffer<u8>, dst: &mut Self::Buffer<u8>) -> Result<(), String>;
 
-    /// Times the plain copy of `bytes` bytes.
-    fn time_copy(&self, bytes: usize, reps: u32) -> Result<Timing, String> {
-        let src = self.filled(bytes, |i| super::data::mix(i) as u8)?;
-        let mut dst = self.filled(bytes, |_| 0u8)?;
-        measure(reps, |k| self.time(k, &mut || self.copy(&src, &mut dst)))
+    /// Captures `calls` calls of `f` into one CUDA graph and times its
+    /// replays (warm-up replays first): the timing per call, replay time /
+    /// `calls`. Only a CUDA device has graphs; the CPU says so.
+    fn time_graph(
+        &self,
+        calls: u64,
+        reps: u32,
+        f: &mut dyn FnMut() -> Result<(), String>,
+    ) -> Result<Timing, String>;
+
+    /// Times the plain copy of `bytes` bytes as `plan` says: rotated over
+    /// the same number of buffer sets as the row it is compared with, and
+    /// captured in a graph when the row is.
+    fn time_copy(&self, bytes: usize, plan: TimingPlan) -> Result<Timing, String>
+    where
+        Self: Sized,
+    {
+        let mut sets = make_sets(plan.sets, || {
+            Ok((
+                self.filled(bytes, |i| super::data::mix(i) as u8)?,
+                self.filled(bytes, |_| 0u8)?,
+            ))
+        })?;
+        time_rotating(self, plan, &mut sets, |(src, dst)| self.copy(src, dst))
     }
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use exact_neuron::{Cpu, Element};
 
 use super::backend::BenchDevice;
+use super::timing::Timing;
 
 /// Bytes of memory needed per element at most (inputs, outputs).
 const PEAK_BYTES_PER_ELEMENT: u64 = 8;
@@ -38,6 +39,11 @@ impl BenchDevice for Cpu {
         Ok(buffer)
     }
 
+    /// None: CPU rows are labelled `cpu`, not `l2`/`hbm`.
+    fn l2_bytes(&self) -> Option<u64> {
+        None
+    }
+
     fn input<T: Element>(buffer: &Vec<T>) -> &[T] {
         buffer
     }
@@ -53,6 +59,17 @@ impl BenchDevice for Cpu {
     fn copy(&self, src: &Vec<u8>, dst: &mut Vec<u8>) -> Result<(), String> {
         black_box(dst).copy_from_slice(black_box(src));
         Ok(())
+    }
+
+    /// `bench` refuses `--graph` on the CPU before timing anything; this
+    /// is the same answer for any other caller.
+    fn time_graph(
+        &self,
+        _calls: u64,
+        _reps: u32,
+        _f: &mut dyn FnMut() -> Result<(), String>,
+    ) -> Result<Timing, String> {
+        Err("CUDA graphs need a CUDA device; the CPU has none".into())
     }
 }
 

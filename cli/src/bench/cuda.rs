@@ -1,11 +1,17 @@
-//! A CUDA device as a bench device: CUDA events on the stream, a
-//! device-to-device copy, and buffers filled on the device.
+//! A CUDA device as a bench device: CUDA events on the stream, CUDA graphs
+//! captured on it, a device-to-device copy, buffers filled on the device
+//! and the L2 size.
 
-use exact_neuron::cudarc::driver::sys::CUevent_flags;
-use exact_neuron::cudarc::driver::{CudaSlice, DevicePtr, DriverError};
+use std::sync::Arc;
+
+use exact_neuron::cudarc::driver::sys::{
+    CUdevice_attribute, CUevent_flags, CUgraphInstantiate_flags, CUstreamCaptureMode,
+};
+use exact_neuron::cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DriverError};
 use exact_neuron::{Cuda, Element, KernelDevice};
 
 use super::backend::BenchDevice;
+use super::timing::{measure, per_call, Timing};
 
 /// Elements of host data staged when filling a device buffer: the data's
 /// period, so that repeating the tile gives every element its own value.
@@ -13,6 +19,26 @@ const TILE: usize = super::data::PERIOD as usize;
 
 fn text(err: impl std::fmt::Display) -> String {
     err.to_string()
+}
+
+/// The stream the bench runs on: a new stream of `stream`'s context, with
+/// cudarc's cross-stream event tracking off.
+///
+/// Graph capture needs a stream other than the legacy default stream that
+/// `--device=cuda` starts from. And with tracking on, a context with more
+/// than one stream makes every use of a buffer wait on and record cudarc
+/// events; a wait on an event recorded before a capture is not allowed in
+/// one, and the records would also add host work to every timed call.
+pub fn bench_stream(stream: &Arc<CudaStream>) -> Result<Arc<CudaStream>, String> {
+    let context = stream.context();
+    // SAFETY: tracking is turned off before the bench allocates anything
+    // (`device::choose` made the context and read its name, no buffer), so
+    // every buffer of the bench is untracked; all of them are made, used
+    // and freed on the one stream returned here, in the order queued on
+    // it, so no cross-stream synchronisation is needed. The host reads
+    // (`to_host`, `download_words`) synchronise that stream first.
+    unsafe { context.disable_event_tracking() };
+    context.new_stream().map_err(text)
 }
 
 impl BenchDevice for Cuda {
@@ -45,6 +71,12 @@ impl BenchDevice for Cuda {
         Ok(buffer)
     }
 
+    fn l2_bytes(&self) -> Option<u64> {
+        let attribute = CUdevice_attribute::CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE;
+        let bytes = self.stream().context().attribute(attribute).ok()?;
+        u64::try_from(bytes).ok()
+    }
+
     fn input<T: Element>(buffer: &CudaSlice<T>) -> &(dyn DevicePtr<T> + '_) {
         buffer
     }
@@ -65,5 +97,33 @@ impl BenchDevice for Cuda {
 
     fn copy(&self, src: &CudaSlice<u8>, dst: &mut CudaSlice<u8>) -> Result<(), String> {
         self.stream().memcpy_dtod(src, dst).map_err(text)
+    }
+
+    /// Relaxed capture mode: the calls only queue launches and copies on
+    /// the stream (no allocation, no synchronisation, and with event
+    /// tracking off, see [`bench_stream`], no cudarc event), and relaxed
+    /// mode lets the driver calls around them (`cuCtxSetCurrent`) be made
+    /// while capturing.
+    fn time_graph(
+        &self,
+        calls: u64,
+        reps: u32,
+        f: &mut dyn FnMut() -> Result<(), String>,
+    ) -> Result<Timing, String> {
+        let stream = self.stream();
+        stream.synchronize().map_err(text)?;
+        stream
+            .begin_capture(CUstreamCaptureMode::CU_STREAM_CAPTURE_MODE_RELAXED)
+            .map_err(text)?;
+        let captured = (0..calls).try_for_each(|_| f());
+        // The capture ends whatever happened, so the stream is usable again.
+        let graph = stream.end_capture(CUgraphInstantiate_flags(0));
+        captured?;
+        let graph = graph
+            .map_err(|err| format!("graph capture: {err}"))?
+            .ok_or("graph capture recorded no work")?;
+        graph.upload().map_err(text)?;
+        let replays = measure(reps, |k| self.time(k, &mut || graph.launch().map_err(text)))?;
+        Ok(per_call(replays, calls))
     }
 }

@@ -12,7 +12,8 @@ use exact_neuron::{DType, OverrideValue, ThresholdInput, VoltageElement};
 use super::backend::BenchDevice;
 use super::check::{check_bits, check_values, Poison};
 use super::data::{mix, Sample};
-use super::timing::{measure, Timing};
+use super::rotation::{corrupt_in, make_sets, time_rotating, TimingPlan};
+use super::timing::Timing;
 
 /// Steps per launch of the `multistep` rows.
 pub const MULTISTEP_STEPS: u64 = 64;
@@ -115,19 +116,26 @@ impl Case {
         }
     }
 
-    /// Times the case on `n` neurons of `device`, then checks a sample of
-    /// its output (poisoned before the first call) against the host.
-    pub fn time<D: BenchDevice>(self, device: &D, n: usize, reps: u32) -> Result<Timing, String> {
-        self.run(device, n, reps, None)
+    /// Times the case on `n` neurons of `device` as `plan` says (buffer
+    /// sets, graph), then checks a sample of the outputs of every buffer
+    /// set (poisoned before the first call) against the host.
+    pub fn time<D: BenchDevice>(
+        self,
+        device: &D,
+        n: usize,
+        plan: TimingPlan,
+    ) -> Result<Timing, String> {
+        self.run(device, n, plan, None)
     }
 
-    /// As [`time`](Self::time); `corrupt` changes the output after timing
-    /// and before the check (the tests' way to see the check fail).
+    /// As [`time`](Self::time); `corrupt` changes the output of the last
+    /// buffer set after timing and before the check (the tests' way to see
+    /// the check fail).
     pub fn run<D: BenchDevice>(
         self,
         device: &D,
         n: usize,
-        reps: u32,
+        plan: TimingPlan,
         corrupt: Option<usize>,
     ) -> Result<Timing, String> {
         let steps = self.steps as usize;
@@ -138,10 +146,10 @@ impl Case {
         macro_rules! float {
             ($call:ident) => {
                 match self.dtype {
-                    DType::F16 => $call::<D, f16>(device, n, steps, reps, corrupt),
-                    DType::BF16 => $call::<D, bf16>(device, n, steps, reps, corrupt),
-                    DType::F32 => $call::<D, f32>(device, n, steps, reps, corrupt),
-                    DType::F64 => $call::<D, f64>(device, n, steps, reps, corrupt),
+                    DType::F16 => $call::<D, f16>(device, n, steps, plan, corrupt),
+                    DType::BF16 => $call::<D, bf16>(device, n, steps, plan, corrupt),
+                    DType::F32 => $call::<D, f32>(device, n, steps, plan, corrupt),
+                    DType::F64 => $call::<D, f64>(device, n, steps, plan, corrupt),
                     other => Err(format!("no {} kernel for {other}", self.name())),
                 }
             };
@@ -149,8 +157,8 @@ impl Case {
         macro_rules! any {
             ($call:ident) => {
                 match self.dtype {
-                    DType::Bool => $call::<D, bool>(device, n, steps, reps, corrupt),
-                    DType::U8 => $call::<D, u8>(device, n, steps, reps, corrupt),
+                    DType::Bool => $call::<D, bool>(device, n, steps, plan, corrupt),
+                    DType::U8 => $call::<D, u8>(device, n, steps, plan, corrupt),
                     _ => float!($call),
                 }
             };
@@ -166,17 +174,6 @@ impl Case {
             op => Err(format!("the bench has no call for {op}")),
         }
     }
-}
-
-/// Times `call` on `device`: the measurement of every case.
-fn time_calls<D: BenchDevice>(
-    device: &D,
-    reps: u32,
-    mut call: impl FnMut() -> exact_neuron::Result<()>,
-) -> Result<Timing, String> {
-    measure(reps, |k| {
-        device.time(k, &mut || call().map_err(|err| err.to_string()))
-    })
 }
 
 fn text(err: exact_neuron::Error) -> String {
@@ -205,17 +202,25 @@ fn threshold<D: BenchDevice, T: ThresholdInput + Sample>(
     device: &D,
     n: usize,
     _steps: usize,
-    reps: u32,
+    plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
-    let mut spikes = device.filled(n, |_| u8::POISON)?;
-    let timing = time_calls(device, reps, || {
-        device.threshold(black_box(D::input(&x)), black_box(&mut spikes))
+    let mut sets = make_sets(plan.sets, || {
+        Ok((
+            device.filled(n, T::sample)?,
+            device.filled(n, |_| u8::POISON)?,
+        ))
     })?;
-    check_values(device, &spikes, corrupt, |i| {
-        u8::from(spike_threshold::<T>(i))
+    let timing = time_rotating(device, plan, &mut sets, |(x, spikes)| {
+        device
+            .threshold(black_box(D::input(x)), black_box(spikes))
+            .map_err(text)
     })?;
+    for (set, (_, spikes)) in sets.iter().enumerate() {
+        check_values(device, spikes, corrupt_in(corrupt, set, sets.len()), |i| {
+            u8::from(spike_threshold::<T>(i))
+        })?;
+    }
     Ok(timing)
 }
 
@@ -223,17 +228,25 @@ fn overrides<D: BenchDevice, T: OverrideValue + Sample>(
     device: &D,
     n: usize,
     _steps: usize,
-    reps: u32,
+    plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
-    let mut spikes = device.filled(n, |_| u8::POISON)?;
-    let timing = time_calls(device, reps, || {
-        device.overrides(black_box(D::input(&x)), black_box(&mut spikes))
+    let mut sets = make_sets(plan.sets, || {
+        Ok((
+            device.filled(n, T::sample)?,
+            device.filled(n, |_| u8::POISON)?,
+        ))
     })?;
-    check_values(device, &spikes, corrupt, |i| {
-        u8::from(spike_override::<T>(i))
+    let timing = time_rotating(device, plan, &mut sets, |(x, spikes)| {
+        device
+            .overrides(black_box(D::input(x)), black_box(spikes))
+            .map_err(text)
     })?;
+    for (set, (_, spikes)) in sets.iter().enumerate() {
+        check_values(device, spikes, corrupt_in(corrupt, set, sets.len()), |i| {
+            u8::from(spike_override::<T>(i))
+        })?;
+    }
     Ok(timing)
 }
 
@@ -241,16 +254,26 @@ fn voltage<D: BenchDevice, V: VoltageElement>(
     device: &D,
     n: usize,
     _steps: usize,
-    reps: u32,
+    plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let spikes = device.filled(n, spike_byte)?;
-    let mut out = device.filled(n, |_| V::from_f64(f64::NAN))?;
-    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
-    let timing = time_calls(device, reps, || {
-        device.voltage(black_box(&spikes), rest, thresh, black_box(&mut out))
+    let mut sets = make_sets(plan.sets, || {
+        Ok((
+            device.filled(n, spike_byte)?,
+            device.filled(n, |_| V::from_f64(f64::NAN))?,
+        ))
     })?;
-    check_values(device, &out, corrupt, |i| volt::<V>(spike_byte(i) != 0))?;
+    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
+    let timing = time_rotating(device, plan, &mut sets, |(spikes, out)| {
+        device
+            .voltage(black_box(spikes), rest, thresh, black_box(out))
+            .map_err(text)
+    })?;
+    for (set, (_, out)) in sets.iter().enumerate() {
+        check_values(device, out, corrupt_in(corrupt, set, sets.len()), |i| {
+            volt::<V>(spike_byte(i) != 0)
+        })?;
+    }
     Ok(timing)
 }
 
@@ -258,15 +281,21 @@ fn threshold_bits<D: BenchDevice, T: ThresholdInput + Sample>(
     device: &D,
     n: usize,
     _steps: usize,
-    reps: u32,
+    plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
-    let mut words = poisoned_words(device, n)?;
-    let timing = time_calls(device, reps, || {
-        device.threshold_bits(black_box(D::input(&x)), 1, n, black_box(&mut words))
+    let mut sets = make_sets(plan.sets, || {
+        Ok((device.filled(n, T::sample)?, poisoned_words(device, n)?))
     })?;
-    check_bits(device, &words, n, corrupt, spike_threshold::<T>)?;
+    let timing = time_rotating(device, plan, &mut sets, |(x, words)| {
+        device
+            .threshold_bits(black_box(D::input(x)), 1, n, black_box(words))
+            .map_err(text)
+    })?;
+    for (set, (_, words)) in sets.iter().enumerate() {
+        let corrupt = corrupt_in(corrupt, set, sets.len());
+        check_bits(device, words, n, corrupt, spike_threshold::<T>)?;
+    }
     Ok(timing)
 }
 
@@ -274,15 +303,21 @@ fn overrides_bits<D: BenchDevice, T: OverrideValue + Sample>(
     device: &D,
     n: usize,
     _steps: usize,
-    reps: u32,
+    plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
-    let mut words = poisoned_words(device, n)?;
-    let timing = time_calls(device, reps, || {
-        device.overrides_bits(black_box(D::input(&x)), 1, n, black_box(&mut words))
+    let mut sets = make_sets(plan.sets, || {
+        Ok((device.filled(n, T::sample)?, poisoned_words(device, n)?))
     })?;
-    check_bits(device, &words, n, corrupt, spike_override::<T>)?;
+    let timing = time_rotating(device, plan, &mut sets, |(x, words)| {
+        device
+            .overrides_bits(black_box(D::input(x)), 1, n, black_box(words))
+            .map_err(text)
+    })?;
+    for (set, (_, words)) in sets.iter().enumerate() {
+        let corrupt = corrupt_in(corrupt, set, sets.len());
+        check_bits(device, words, n, corrupt, spike_override::<T>)?;
+    }
     Ok(timing)
 }
 
@@ -290,18 +325,27 @@ fn voltage_bits<D: BenchDevice, V: VoltageElement>(
     device: &D,
     n: usize,
     _steps: usize,
-    reps: u32,
+    plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
     let bytes = device.filled(n, spike_byte)?;
-    let mut words = device.alloc_words(n.div_ceil(32)).map_err(text)?;
-    device.pack_bits(&bytes, 1, n, &mut words).map_err(text)?;
-    let mut out = device.filled(n, |_| V::from_f64(f64::NAN))?;
-    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
-    let timing = time_calls(device, reps, || {
-        device.voltage_bits(black_box(&words), 1, n, rest, thresh, black_box(&mut out))
+    let mut sets = make_sets(plan.sets, || {
+        let mut words = device.alloc_words(n.div_ceil(32)).map_err(text)?;
+        device.pack_bits(&bytes, 1, n, &mut words).map_err(text)?;
+        Ok((words, device.filled(n, |_| V::from_f64(f64::NAN))?))
     })?;
-    check_values(device, &out, corrupt, |i| volt::<V>(spike_byte(i) != 0))?;
+    drop(bytes);
+    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
+    let timing = time_rotating(device, plan, &mut sets, |(words, out)| {
+        device
+            .voltage_bits(black_box(words), 1, n, rest, thresh, black_box(out))
+            .map_err(text)
+    })?;
+    for (set, (_, out)) in sets.iter().enumerate() {
+        check_values(device, out, corrupt_in(corrupt, set, sets.len()), |i| {
+            volt::<V>(spike_byte(i) != 0)
+        })?;
+    }
     Ok(timing)
 }
 
@@ -312,45 +356,65 @@ fn fused_step<D: BenchDevice, T: ThresholdInput + Sample>(
     device: &D,
     n: usize,
     steps: usize,
-    reps: u32,
+    plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
     let total = n
         .checked_mul(steps)
         .ok_or_else(|| format!("{steps} steps of {n} neurons overflow"))?;
-    let x = device.filled(total, T::sample)?;
-    let mut spikes = device.filled(total, |_| u8::POISON)?;
-    let mut out = device.filled(total, |_| f32::NAN)?;
-    let mut state = if steps > 1 {
-        Some(device.filled(n, |_| u8::POISON)?)
-    } else {
-        None
-    };
+    let mut sets = make_sets(plan.sets, || {
+        let state = if steps > 1 {
+            Some(device.filled(n, |_| u8::POISON)?)
+        } else {
+            None
+        };
+        Ok(StepSet::<D, T> {
+            x: device.filled(total, T::sample)?,
+            spikes: device.filled(total, |_| u8::POISON)?,
+            out: device.filled(total, |_| f32::NAN)?,
+            state,
+        })
+    })?;
     let (rest, thresh) = (volt::<f32>(false), volt::<f32>(true));
-    let timing = time_calls(device, reps, || {
+    let timing = time_rotating(device, plan, &mut sets, |set| {
         let voltage = StepVoltage {
-            out: &mut out,
+            out: &mut set.out,
             rest,
             thresh,
         };
-        device.step::<T, f32>(
-            black_box(D::input(&x)),
-            black_box(&mut spikes),
-            Some(voltage),
-            state.as_mut(),
-        )
+        device
+            .step::<T, f32>(
+                black_box(D::input(&set.x)),
+                black_box(&mut set.spikes),
+                Some(voltage),
+                set.state.as_mut(),
+            )
+            .map_err(text)
     })?;
-    check_values(device, &spikes, corrupt, |i| {
-        u8::from(spike_threshold::<T>(i))
-    })?;
-    check_values(device, &out, None, |i| volt::<f32>(spike_threshold::<T>(i)))?;
-    if let Some(state) = &state {
-        let last = (total - n) as u64;
-        check_values(device, state, None, |i| {
-            u8::from(spike_threshold::<T>(last + i))
+    for (index, set) in sets.iter().enumerate() {
+        let corrupt = corrupt_in(corrupt, index, sets.len());
+        check_values(device, &set.spikes, corrupt, |i| {
+            u8::from(spike_threshold::<T>(i))
         })?;
+        check_values(device, &set.out, None, |i| {
+            volt::<f32>(spike_threshold::<T>(i))
+        })?;
+        if let Some(state) = &set.state {
+            let last = (total - n) as u64;
+            check_values(device, state, None, |i| {
+                u8::from(spike_threshold::<T>(last + i))
+            })?;
+        }
     }
     Ok(timing)
+}
+
+/// The buffers of one call of the fused step (one buffer set).
+struct StepSet<D: BenchDevice, T: Sample> {
+    x: D::Buffer<T>,
+    spikes: D::Buffer<u8>,
+    out: D::Buffer<f32>,
+    state: Option<D::Buffer<u8>>,
 }
 
 /// Words for `n` neurons in one row, every bit set: a poison that the
@@ -452,24 +516,55 @@ mod tests {
         assert_eq!(traffic("multistep", DType::F32, 2), 64 * 18 + 2);
     }
 
+    fn plan(reps: u32, sets: usize) -> TimingPlan {
+        TimingPlan {
+            reps,
+            sets,
+            graph_calls: None,
+        }
+    }
+
     #[test]
     fn the_cpu_bench_runs_and_checks_every_case() {
         for case in Case::all() {
             for n in [1000, 1031] {
-                let timing = case.time(&Cpu, n, 3).unwrap();
+                let timing = case.time(&Cpu, n, plan(3, 1)).unwrap();
                 assert!(timing.median_s > 0.0 && timing.inner >= 1, "{case:?}");
             }
         }
-        assert!(Cpu.time_copy(5000, 3).unwrap().median_s > 0.0);
+        assert!(Cpu.time_copy(5000, plan(3, 1)).unwrap().median_s > 0.0);
+        assert!(Cpu.time_copy(5000, plan(3, 4)).unwrap().median_s > 0.0);
+    }
+
+    /// Rotation, as a GPU does it for rows larger than its L2, run on the
+    /// CPU: every set is written and checked.
+    #[test]
+    fn every_buffer_set_is_timed_and_checked() {
+        for case in Case::all() {
+            let timing = case.time(&Cpu, 1031, plan(2, 3)).unwrap();
+            assert!(timing.median_s > 0.0, "{case:?}");
+        }
     }
 
     #[test]
     fn a_corrupted_output_fails_the_check() {
         for case in Case::all() {
-            for at in [0, 517, 999] {
-                let err = case.run(&Cpu, 1000, 1, Some(at)).unwrap_err();
+            for (at, sets) in [(0, 1), (517, 1), (999, 1), (517, 3)] {
+                let err = case.run(&Cpu, 1000, plan(1, sets), Some(at)).unwrap_err();
                 assert!(err.contains("sample check"), "{case:?}: {err}");
             }
         }
+    }
+
+    #[test]
+    fn graphs_are_refused_on_the_cpu() {
+        let case = case("threshold", DType::F32).unwrap();
+        let graph = TimingPlan {
+            reps: 1,
+            sets: 1,
+            graph_calls: Some(100),
+        };
+        let err = case.time(&Cpu, 1000, graph).unwrap_err();
+        assert!(err.contains("CUDA graph"), "{err}");
     }
 }

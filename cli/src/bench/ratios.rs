@@ -11,14 +11,11 @@ pub struct Ratio {
     pub name: &'static str,
     pub dtype: &'static str,
     pub elements: u64,
+    /// The graph size of the rows compared (`None`: launched one by one):
+    /// a ratio compares rows timed the same way.
+    pub graph_calls: Option<u64>,
     /// Above 1: the first named is faster.
     pub speedup: f64,
-}
-
-fn median(rows: &[Row], name: &str, dtype: &str, elements: u64) -> Option<f64> {
-    rows.iter()
-        .find(|row| row.op() == name && row.dtype() == dtype && row.elements == elements)
-        .map(|row| row.timing.median_s)
 }
 
 /// Every ratio whose rows were measured:
@@ -31,14 +28,24 @@ pub fn ratios(rows: &[Row]) -> Vec<Ratio> {
     for row in rows {
         let (dtype, n) = (row.dtype(), row.elements);
         let t = row.timing.median_s;
+        let median = |name: &str, dtype: &str, elements: u64| {
+            rows.iter()
+                .find(|other| {
+                    other.op() == name
+                        && other.dtype() == dtype
+                        && other.elements == elements
+                        && other.graph_calls == row.graph_calls
+                })
+                .map(|other| other.timing.median_s)
+        };
         let ratio = match row.op() {
             "threshold_bits" => {
-                median(rows, "threshold", dtype, n).map(|bytes| ("bits_vs_bytes", bytes / t))
+                median("threshold", dtype, n).map(|bytes| ("bits_vs_bytes", bytes / t))
             }
-            "fused_step" => median(rows, "threshold", dtype, n)
-                .zip(median(rows, "voltage", "f32", n))
+            "fused_step" => median("threshold", dtype, n)
+                .zip(median("voltage", "f32", n))
                 .map(|(a, b)| ("fused_vs_two_launches", (a + b) / t)),
-            "multistep" => median(rows, "fused_step", dtype, n)
+            "multistep" => median("fused_step", dtype, n)
                 .map(|one| ("multistep_vs_launches", MULTISTEP_STEPS as f64 * one / t)),
             _ => None,
         };
@@ -47,6 +54,7 @@ pub fn ratios(rows: &[Row]) -> Vec<Ratio> {
                 name,
                 dtype,
                 elements: n,
+                graph_calls: row.graph_calls,
                 speedup,
             });
         }

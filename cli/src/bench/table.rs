@@ -2,6 +2,7 @@
 
 use super::ratios::Ratio;
 use super::rows::Row;
+use super::Run;
 
 /// `2^20` for powers of two, else the number.
 pub fn elements_text(n: u64) -> String {
@@ -27,88 +28,129 @@ fn bytes_text(bytes: u64) -> String {
     }
 }
 
-fn seconds_text(seconds: f64) -> String {
-    if seconds >= 1.0 {
-        format!("{seconds:.3} s")
-    } else if seconds >= 1e-3 {
-        format!("{:.3} ms", seconds * 1e3)
-    } else if seconds >= 1e-6 {
-        format!("{:.3} us", seconds * 1e6)
+/// Seconds as microseconds, without the unit (the column says µs): three
+/// significant digits or more, so that a 2 µs call and a 300 ms one are
+/// both readable.
+fn micros_text(seconds: f64) -> String {
+    let us = seconds * 1e6;
+    if us < 1.0 {
+        format!("{us:.3}")
+    } else if us < 100.0 {
+        format!("{us:.2}")
     } else {
-        format!("{:.1} ns", seconds * 1e9)
+        format!("{us:.1}")
     }
 }
 
 /// The aligned table printed on stdout.
-pub fn table(backend: &str, device: &str, reps: u32, rows: &[Row]) -> String {
-    let header = [
+pub fn table(run: &Run<'_>, rows: &[Row]) -> String {
+    let graphs = rows.iter().find_map(|row| row.graph_calls);
+    let mut header = vec![
         "op",
         "dtype",
         "elements",
         "bytes",
-        "median",
-        "p10",
-        "p90",
+        "cache",
+        "sets",
+        "median µs",
+        "p10 µs",
+        "p90 µs",
         "Gelem/s",
         "GB/s",
         "copy GB/s",
         "% of copy",
     ];
-    let cells: Vec<[String; 11]> = rows
+    if graphs.is_some() {
+        header.insert(6, "launch");
+    }
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|row| {
-            [
+            let mut cells = vec![
                 row.op().to_owned(),
                 row.dtype().to_owned(),
                 elements_text(row.elements),
                 bytes_text(row.bytes),
-                seconds_text(row.timing.median_s),
-                seconds_text(row.timing.p10_s),
-                seconds_text(row.timing.p90_s),
+                row.cache.label().to_owned(),
+                row.sets.to_string(),
+                micros_text(row.timing.median_s),
+                micros_text(row.timing.p10_s),
+                micros_text(row.timing.p90_s),
                 format!("{:.3}", row.elements_per_s() / 1e9),
                 format!("{:.2}", row.gbps()),
                 format!("{:.2}", row.copy_gbps()),
                 format!("{:.1}", row.pct_of_copy()),
-            ]
+            ];
+            if graphs.is_some() {
+                let launch = if row.graph_calls.is_some() {
+                    "graph"
+                } else {
+                    "each"
+                };
+                cells.insert(6, launch.to_owned());
+            }
+            cells
         })
         .collect();
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &cells {
         for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.len());
+            *width = (*width).max(cell.chars().count());
         }
     }
-    let copy_kind = if backend == "cuda" {
+    let copy_kind = if run.backend == "cuda" {
         "a device-to-device copy"
     } else {
         "memcpy"
     };
     let mut out = format!(
-        "exact-neuron bench: {backend} ({device}), median of {reps} repetitions after warm-up\n\
+        "exact-neuron bench: {} ({}), median of {} repetitions after warm-up; times per call\n\
          GB/s = (bytes read + bytes written) / time; % of copy = GB/s relative to {copy_kind} \
-         of the same traffic, timed the same way\n\n"
+         of the same traffic, timed the same way\n",
+        run.backend, run.device, run.reps
     );
+    match run.l2_bytes {
+        Some(l2) => out.push_str(&format!(
+            "L2: {}; cache l2: the working set fits in L2 (one buffer set); hbm: calls rotate \
+             over `sets` buffer sets, at least 4 x L2 in all, so each reads device memory\n",
+            bytes_text(l2)
+        )),
+        None => out.push_str("cache cpu: one buffer set, no L2/HBM distinction\n"),
+    }
+    if let Some(calls) = graphs {
+        out.push_str(&format!(
+            "launch each: calls launched one by one on the stream; graph: {calls} calls \
+             captured in one CUDA graph, per call = replay time / {calls}\n"
+        ));
+    }
+    out.push('\n');
     let line = |cells: &[String]| {
         let mut text = String::new();
         for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
             if i > 0 {
                 text.push_str("  ");
             }
+            let pad = " ".repeat(width.saturating_sub(cell.chars().count()));
             if i < 2 {
-                text.push_str(&format!("{cell:<width$}"));
+                text.push_str(cell);
+                text.push_str(&pad);
             } else {
-                text.push_str(&format!("{cell:>width$}"));
+                text.push_str(&pad);
+                text.push_str(cell);
             }
         }
         text.trim_end().to_owned() + "\n"
     };
-    out.push_str(&line(&header.map(String::from)));
+    out.push_str(&line(
+        &header.iter().map(|h| h.to_string()).collect::<Vec<_>>(),
+    ));
     let mut previous = None;
     for (row, cells) in rows.iter().zip(&cells) {
-        if previous.is_some() && previous != Some(row.case) {
+        let group = (row.case, row.graph_calls);
+        if previous.is_some() && previous != Some(group) {
             out.push('\n');
         }
-        previous = Some(row.case);
+        previous = Some(group);
         out.push_str(&line(cells));
     }
     out
@@ -125,8 +167,12 @@ pub fn ratios_table(ratios: &[Ratio]) -> String {
          (threshold + voltage f32) / fused_step; multistep_vs_launches = 64 x fused_step / multistep\n",
     );
     for ratio in ratios {
+        let graph = match ratio.graph_calls {
+            Some(calls) => format!("  (graphs of {calls})"),
+            None => String::new(),
+        };
         out.push_str(&format!(
-            "  {:<22} {:<5} {:>8} {:>7.2}\n",
+            "  {:<22} {:<5} {:>8} {:>7.2}{graph}\n",
             ratio.name,
             ratio.dtype,
             elements_text(ratio.elements),
@@ -146,6 +192,65 @@ mod tests {
         assert_eq!(elements_text(1000), "1000");
         assert_eq!(bytes_text(512), "512 B");
         assert_eq!(bytes_text(5 << 20), "5.0 MiB");
-        assert_eq!(seconds_text(2.5e-6), "2.500 us");
+        assert_eq!(micros_text(2.5e-6), "2.50");
+        assert_eq!(micros_text(4.2e-7), "0.420");
+        assert_eq!(micros_text(312.46e-6), "312.5");
+        assert_eq!(micros_text(0.25), "250000.0");
+    }
+}
+
+#[cfg(test)]
+mod gpu_tests {
+    use super::super::rotation::Cache;
+    use super::super::rows::example;
+    use super::*;
+
+    fn cells<'a>(text: &'a str, op: &str) -> Vec<Vec<&'a str>> {
+        text.lines()
+            .map(|line| line.split_whitespace().collect::<Vec<_>>())
+            .filter(|cells| cells.first() == Some(&op))
+            .collect()
+    }
+
+    #[test]
+    fn a_gpu_table_names_the_l2_the_label_the_sets_and_the_launch() {
+        let run = Run {
+            backend: "cuda",
+            device: "H200",
+            reps: 21,
+            l2_bytes: Some(60 << 20),
+        };
+        let rows = [
+            example(Cache::Hbm, 3, None),
+            example(Cache::Hbm, 3, Some(100)),
+        ];
+        let text = table(&run, &rows);
+        assert!(text.contains("L2: 60.0 MiB"), "{text}");
+        assert!(
+            text.contains("100 calls captured in one CUDA graph"),
+            "{text}"
+        );
+        let rows = cells(&text, "fused_step");
+        assert_eq!(rows.len(), 2, "{text}");
+        // op dtype elements bytes (two words: "144.0 MiB") cache sets launch median
+        assert_eq!(&rows[0][5..9], &["hbm", "3", "each", "2.00"], "{text}");
+        assert_eq!(&rows[1][5..9], &["hbm", "3", "graph", "2.00"], "{text}");
+        // the µs header is aligned by characters, not bytes
+        let header = text.lines().find(|l| l.starts_with("op ")).unwrap();
+        let first = text.lines().find(|l| l.starts_with("fused_step")).unwrap();
+        assert_eq!(header.chars().count(), first.chars().count(), "{text}");
+    }
+
+    #[test]
+    fn a_cpu_table_has_no_launch_column() {
+        let run = Run {
+            backend: "cpu",
+            device: "EPYC",
+            reps: 3,
+            l2_bytes: None,
+        };
+        let text = table(&run, &[example(Cache::Cpu, 1, None)]);
+        assert!(!text.contains("launch"), "{text}");
+        assert_eq!(&cells(&text, "fused_step")[0][5..8], &["cpu", "1", "2.00"]);
     }
 }

@@ -44,3 +44,53 @@ pub fn measure(
         inner,
     })
 }
+
+/// Per call, from a timing of replays of a graph of `calls` captured
+/// calls: every time divided by `calls`, and `inner` counted in calls.
+pub fn per_call(replays: Timing, calls: u64) -> Timing {
+    let calls = calls.max(1);
+    let per = |seconds: f64| seconds / calls as f64;
+    Timing {
+        median_s: per(replays.median_s),
+        p10_s: per(replays.p10_s),
+        p90_s: per(replays.p90_s),
+        inner: replays.inner.saturating_mul(calls),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replay_of_n_calls_is_divided_by_n() {
+        let replays = Timing {
+            median_s: 200e-6,
+            p10_s: 190e-6,
+            p90_s: 250e-6,
+            inner: 5,
+        };
+        let call = per_call(replays, 100);
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b;
+        assert!(close(call.median_s, 2e-6), "{call:?}");
+        assert!(close(call.p10_s, 1.9e-6), "{call:?}");
+        assert!(close(call.p90_s, 2.5e-6), "{call:?}");
+        assert_eq!(call.inner, 500);
+        assert_eq!(per_call(replays, 1).median_s, 200e-6);
+    }
+
+    #[test]
+    fn short_calls_are_repeated_to_a_millisecond() {
+        let mut calls = 0u64;
+        let timing = measure(3, |k| {
+            calls += k;
+            Ok(k as f64 * 1e-6)
+        })
+        .unwrap();
+        // 1 ms / 1 µs, rounded up (1001 where the division rounds above)
+        let inner = timing.inner;
+        assert!((1000..=1001).contains(&inner), "{timing:?}");
+        assert!((timing.median_s - 1e-6).abs() < 1e-12);
+        assert_eq!(calls, 3 + 1 + inner + 3 * inner);
+    }
+}
