@@ -12,7 +12,10 @@
 //! output of such a step does not fit in the cache anyway, and memory
 //! traffic is what limits the loop there (about a fifth less of it).
 
-use crate::device::{check_bits_len, check_len, host_zeroed, KernelDevice, StepVoltage};
+use crate::device::{
+    check_bits_len, check_len, host_zeroed, step_state_first_row, step_state_start, KernelDevice,
+    StepVoltage,
+};
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::Result;
 use crate::neuron::ExactNeuron;
@@ -280,13 +283,7 @@ fn step_bytes<T: Copy, V: Copy>(
         check_len("voltage buffer", spikes.len(), voltage.out.len())?;
     }
     if let Some(state) = &state {
-        if state.len() > spikes.len() {
-            return Err(crate::Error::LengthMismatch {
-                what: "spike state",
-                expected: spikes.len(),
-                actual: state.len(),
-            });
-        }
+        step_state_start(spikes.len(), state.len())?;
     }
     match voltage {
         None => write_spikes(inputs, spikes, &test),
@@ -337,15 +334,8 @@ fn step_words<T: Copy, V: Copy>(
     if let Some(voltage) = &voltage {
         check_len("voltage buffer", inputs.len(), voltage.out.len())?;
     }
-    let per_row = count.div_ceil(32);
     if let Some(state) = &state {
-        if state.len() > words.len() || (per_row > 0 && state.len() % per_row != 0) {
-            return Err(crate::Error::LengthMismatch {
-                what: "spike state words",
-                expected: words.len(),
-                actual: state.len(),
-            });
-        }
+        step_state_first_row(rows, count, words.len(), state.len())?;
     }
     let voltage = voltage.map(|StepVoltage { out, rest, thresh }| (&mut out[..], rest, thresh));
     pack_rows(inputs, count, words, voltage, test);

@@ -82,6 +82,35 @@ pub fn check_bits_len(
     check_len("spike words", rows * count.div_ceil(32), words)
 }
 
+/// The first spike of a byte step's state: a state buffer of `state`
+/// bytes receives the last `state` of `spikes` spikes, or
+/// [`Error::LengthMismatch`] when it is longer than the spikes.
+pub fn step_state_start(spikes: usize, state: usize) -> Result<usize> {
+    spikes.checked_sub(state).ok_or(Error::LengthMismatch {
+        what: "spike state",
+        expected: spikes,
+        actual: state,
+    })
+}
+
+/// The first row of a bit step's state: a state buffer of `state` words
+/// receives the words of the last rows of `words` words of rows of `count`
+/// neurons (as many whole rows as it holds), or [`Error::LengthMismatch`]
+/// when it is longer than the words or not whole rows.
+pub fn step_state_first_row(rows: usize, count: usize, words: usize, state: usize) -> Result<usize> {
+    let per_row = count.div_ceil(32);
+    if state > words || (per_row > 0 && state % per_row != 0) {
+        return Err(Error::LengthMismatch {
+            what: "spike state words",
+            expected: words,
+            actual: state,
+        });
+    }
+    // `words` is `rows * per_row` (checked before by the callers), so this
+    // does not saturate.
+    Ok(rows.saturating_sub(state.checked_div(per_row).unwrap_or(0)))
+}
+
 /// A place where neuron state lives and the kernels run.
 ///
 /// Every method that takes a buffer and a slice checks that their lengths

@@ -42,7 +42,9 @@
 //! - [`device`]: the backend trait [`KernelDevice`] (typed transfers and the
 //!   operations of the entry table: spikes as bytes or bits, the voltage
 //!   view, the fused and multi-step steps), implemented by [`Cpu`] and
-//!   [`Cuda`];
+//!   [`Cuda`]; [`pair_launch`] gives the devices that run the PTX kernels
+//!   the length checks and plans of the operations that read one buffer and
+//!   write another;
 //! - [`ExactNeuron`]: the state machine over any device, with its parameters
 //!   (`NeuronParams`, which also round the voltages to each type) and its
 //!   view cache;
@@ -67,6 +69,7 @@ mod error;
 pub mod kernel;
 pub mod launch;
 mod neuron;
+pub mod pair_launch;
 mod params;
 mod pyrepr;
 mod shape;
