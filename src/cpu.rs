@@ -417,14 +417,7 @@ impl KernelDevice for Cpu {
     }
 
     fn alloc_words(&self, len: usize) -> Result<Vec<u32>> {
-        let mut buffer = Vec::new();
-        buffer
-            .try_reserve_exact(len)
-            .map_err(|_| crate::Error::OutOfMemory {
-                bytes: len.saturating_mul(4),
-            })?;
-        buffer.resize(len, 0);
-        Ok(buffer)
+        crate::host_memory::zeroed_vec(len)
     }
 
     fn words_len(words: &Vec<u32>) -> usize {
@@ -640,5 +633,25 @@ mod tests {
         let values: Vec<u8> = (0..len).map(|i| (i % 3) as u8 * 127).collect();
         Cpu.overrides(&values[..], &mut spikes).unwrap();
         assert_eq!(spikes, reference(&values, u8::is_nonzero));
+    }
+
+    #[test]
+    fn buffers_larger_than_the_machine_get_the_typed_error_not_a_kill() {
+        // Twice the machine's memory (or 1 PiB where it is not known): the
+        // eager zero-fill used to write every page of such a buffer and get
+        // the process killed; now nothing is written and the request fails.
+        let bytes = crate::host_memory::machine_memory()
+            .map_or(1u64 << 50, |m| m.saturating_mul(2))
+            .min(1 << 50) as usize;
+        let out_of_memory = |err: crate::Error, expected: usize| match err {
+            crate::Error::OutOfMemory { bytes } => assert_eq!(bytes, expected),
+            other => panic!("{other}"),
+        };
+        out_of_memory(Cpu.alloc_zeroed::<f64>(bytes / 8).unwrap_err(), bytes / 8 * 8);
+        out_of_memory(Cpu.alloc_zeroed::<u8>(bytes).unwrap_err(), bytes);
+        out_of_memory(Cpu.alloc_words(bytes / 4).unwrap_err(), bytes / 4 * 4);
+        // A small buffer still comes, zeroed.
+        let small = Cpu.alloc_zeroed::<f32>(1000).unwrap();
+        assert!(small.iter().all(|v| v.to_bits() == 0));
     }
 }

@@ -12,6 +12,7 @@
 
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::{Error, Result};
+use crate::host_memory::zeroed_vec;
 
 /// `Ok` when `actual` is the `expected` length, else
 /// [`Error::LengthMismatch`] naming `what`. Every device checks its
@@ -39,16 +40,10 @@ pub fn check_len(what: &'static str, expected: usize, actual: usize) -> Result<(
 }
 
 /// `len` zeroed elements in a host `Vec`, or [`Error::OutOfMemory`] (never
-/// an abort) when the allocation fails.
+/// an abort, nor an OOM kill while zeroing: the memory comes zeroed from the
+/// allocator, and a request larger than the machine's memory is refused).
 pub fn host_zeroed<T: Element>(len: usize) -> Result<Vec<T>> {
-    let mut buffer = Vec::new();
-    buffer
-        .try_reserve_exact(len)
-        .map_err(|_| Error::OutOfMemory {
-            bytes: len.saturating_mul(std::mem::size_of::<T>()),
-        })?;
-    buffer.resize(len, T::zeroed());
-    Ok(buffer)
+    zeroed_vec(len)
 }
 
 /// The voltage output of a fused step: the buffer to write and the two

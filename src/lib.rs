@@ -66,6 +66,7 @@ pub mod dtype;
 pub mod dynamic;
 mod dynamic_steps;
 mod error;
+mod host_memory;
 pub mod kernel;
 pub mod launch;
 mod neuron;
