@@ -384,6 +384,14 @@ impl KernelDevice for Cpu {
         Ok(f(host))
     }
 
+    fn with_buffer_input<T: Element, R>(
+        &self,
+        buffer: &Vec<T>,
+        f: impl FnOnce(&[T]) -> R,
+    ) -> Result<R> {
+        Ok(f(buffer))
+    }
+
     fn to_host<T: Element>(&self, src: &Vec<T>) -> Result<Vec<T>> {
         let mut host = host_zeroed::<T>(src.len())?;
         host.copy_from_slice(src);

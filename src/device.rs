@@ -152,6 +152,18 @@ pub trait KernelDevice {
         f: impl FnOnce(&Self::Slice<'_, T>) -> R,
     ) -> Result<R>;
 
+    /// Runs `f` on a buffer of this device as an input (what a kernel
+    /// reads). This provided method copies the buffer through the host;
+    /// the crate's devices lend the buffer itself.
+    fn with_buffer_input<T: Element, R>(
+        &self,
+        buffer: &Self::Buffer<T>,
+        f: impl FnOnce(&Self::Slice<'_, T>) -> R,
+    ) -> Result<R> {
+        let host = self.to_host(buffer)?;
+        self.with_input(&host, f)
+    }
+
     /// A new buffer holding a copy of `src`.
     fn alloc_from<T: Element>(&self, src: &[T]) -> Result<Self::Buffer<T>> {
         let mut buffer = self.alloc_zeroed::<T>(src.len())?;

@@ -52,18 +52,24 @@
 //!   taking and giving [`HostValues`] / [`HostSlice`] (or CUDA device
 //!   memory by address, [`cuda::DeviceValues`]), and the bit, fused and
 //!   multi-step forms ([`ExactNeuron::forward_steps_dyn`], [`StepTrace`]);
+//! - [`any_buffer`] and [`dyn_kernels`]: device buffers of a run-time
+//!   element type and every device's kernel calls on them (and on any
+//!   [`DynInput`]), each checked against the entry table: what a caller
+//!   that holds bare buffers rather than a neuron (the bench) uses;
 //! - [`AnyNeuron`]: one handle for a neuron on either backend, chosen at run
 //!   time (what the command-line tool and a C caller hold).
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod any_buffer;
 mod any_neuron;
 mod cpu;
 pub mod cuda;
 pub mod device;
 pub mod dtype;
 pub mod dynamic;
+pub mod dyn_kernels;
 mod dynamic_steps;
 mod error;
 mod host_memory;

@@ -388,6 +388,14 @@ impl KernelDevice for Cuda {
         Ok(f(&staged))
     }
 
+    fn with_buffer_input<T: Element, R>(
+        &self,
+        buffer: &CudaSlice<T>,
+        f: impl FnOnce(&(dyn DevicePtr<T> + '_)) -> R,
+    ) -> Result<R> {
+        Ok(f(buffer))
+    }
+
     fn threshold<T: ThresholdInput>(
         &self,
         inputs: &(dyn DevicePtr<T> + '_),

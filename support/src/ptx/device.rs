@@ -660,6 +660,15 @@ impl KernelDevice for PtxDevice {
         Ok(result)
     }
 
+    fn with_buffer_input<T: Element, R>(
+        &self,
+        buffer: &PtxBuffer<T>,
+        f: impl FnOnce(&PtxSlice<'_, T>) -> R,
+    ) -> Result<R> {
+        self.owns(buffer)?;
+        Ok(f(&buffer.as_slice()))
+    }
+
     fn threshold<T: ThresholdInput>(
         &self,
         inputs: &PtxSlice<'_, T>,
