@@ -62,6 +62,8 @@ macro_rules! with_any {
     };
 }
 
+pub(crate) use with_float;
+
 /// `Ok` when the table has an entry for `op` on `dtype`, else
 /// [`Error::NoKernel`].
 fn check_entry(op: Op, dtype: DType) -> Result<()> {
@@ -206,27 +208,39 @@ pub trait DynKernels: KernelDevice + Sized {
         voltage: Option<StepVoltage<'_, AnyBuffer<Self>, f64>>,
         state: Option<&mut Self::Buffer<u8>>,
     ) -> Result<()> {
-        let dtype = inputs.dtype();
-        check_entry(rule.step_op(), dtype)?;
+        check_entry(rule.step_op(), inputs.dtype())?;
         // Without a voltage output the kernel takes no voltage type; f32
         // stands in for the typed call.
         let vtype = voltage.as_ref().map_or(DType::F32, |v| v.out.dtype());
         check_entry(Op::Voltage, vtype)?;
         with_float!(vtype, "voltage", V => {
             let voltage = typed_voltage::<Self, V>(voltage)?;
-            match rule {
-                SpikeRule::Threshold => with_float!(dtype, "step", T => {
-                    inputs.with_typed::<T, _>(self, |x| {
-                        self.step::<T, V>(x, spikes, voltage, state)
-                    })?
-                }),
-                SpikeRule::Override => with_any!(dtype, "step_override", T => {
-                    inputs.with_typed::<T, _>(self, |x| {
-                        self.step_override::<T, V>(x, spikes, voltage, state)
-                    })?
-                }),
-            }
+            self.step_dyn_typed::<V>(rule, inputs, spikes, voltage, state)
         })
+    }
+
+    /// As [`step_dyn`](Self::step_dyn) with the voltage output typed (a
+    /// neuron's own view buffer).
+    fn step_dyn_typed<V: VoltageElement>(
+        &self,
+        rule: SpikeRule,
+        inputs: &impl DynInput<Self>,
+        spikes: &mut Self::Buffer<u8>,
+        voltage: Option<StepVoltage<'_, Self::Buffer<V>, V>>,
+        state: Option<&mut Self::Buffer<u8>>,
+    ) -> Result<()> {
+        let dtype = inputs.dtype();
+        check_entry(rule.step_op(), dtype)?;
+        match rule {
+            SpikeRule::Threshold => with_float!(dtype, "step", T => {
+                inputs.with_typed::<T, _>(self, |x| self.step::<T, V>(x, spikes, voltage, state))?
+            }),
+            SpikeRule::Override => with_any!(dtype, "step_override", T => {
+                inputs.with_typed::<T, _>(self, |x| {
+                    self.step_override::<T, V>(x, spikes, voltage, state)
+                })?
+            }),
+        }
     }
 
     /// [`step_bits`](KernelDevice::step_bits) or
@@ -243,25 +257,59 @@ pub trait DynKernels: KernelDevice + Sized {
         voltage: Option<StepVoltage<'_, AnyBuffer<Self>, f64>>,
         state: Option<&mut Self::Words>,
     ) -> Result<()> {
-        let dtype = inputs.dtype();
-        check_entry(rule.step_bits_op(), dtype)?;
+        check_entry(rule.step_bits_op(), inputs.dtype())?;
         let vtype = voltage.as_ref().map_or(DType::F32, |v| v.out.dtype());
         check_entry(Op::Voltage, vtype)?;
         with_float!(vtype, "voltage", V => {
             let voltage = typed_voltage::<Self, V>(voltage)?;
-            match rule {
-                SpikeRule::Threshold => with_float!(dtype, "step_bits", T => {
-                    inputs.with_typed::<T, _>(self, |x| {
-                        self.step_bits::<T, V>(x, rows, count, words, voltage, state)
-                    })?
-                }),
-                SpikeRule::Override => with_any!(dtype, "step_bits_override", T => {
-                    inputs.with_typed::<T, _>(self, |x| {
-                        self.step_bits_override::<T, V>(x, rows, count, words, voltage, state)
-                    })?
-                }),
-            }
+            self.step_bits_dyn_typed::<V>(rule, inputs, rows, count, words, voltage, state)
         })
+    }
+
+    /// As [`step_bits_dyn`](Self::step_bits_dyn) with the voltage output
+    /// typed.
+    #[allow(clippy::too_many_arguments)]
+    fn step_bits_dyn_typed<V: VoltageElement>(
+        &self,
+        rule: SpikeRule,
+        inputs: &impl DynInput<Self>,
+        rows: usize,
+        count: usize,
+        words: &mut Self::Words,
+        voltage: Option<StepVoltage<'_, Self::Buffer<V>, V>>,
+        state: Option<&mut Self::Words>,
+    ) -> Result<()> {
+        let dtype = inputs.dtype();
+        check_entry(rule.step_bits_op(), dtype)?;
+        match rule {
+            SpikeRule::Threshold => with_float!(dtype, "step_bits", T => {
+                inputs.with_typed::<T, _>(self, |x| {
+                    self.step_bits::<T, V>(x, rows, count, words, voltage, state)
+                })?
+            }),
+            SpikeRule::Override => with_any!(dtype, "step_bits_override", T => {
+                inputs.with_typed::<T, _>(self, |x| {
+                    self.step_bits_override::<T, V>(x, rows, count, words, voltage, state)
+                })?
+            }),
+        }
+    }
+
+    /// Spikes into bits by `rule`:
+    /// [`threshold_bits_dyn`](Self::threshold_bits_dyn) or
+    /// [`overrides_bits_dyn`](Self::overrides_bits_dyn).
+    fn spike_bits_dyn(
+        &self,
+        rule: SpikeRule,
+        inputs: &impl DynInput<Self>,
+        rows: usize,
+        count: usize,
+        words: &mut Self::Words,
+    ) -> Result<()> {
+        match rule {
+            SpikeRule::Threshold => self.threshold_bits_dyn(inputs, rows, count, words),
+            SpikeRule::Override => self.overrides_bits_dyn(inputs, rows, count, words),
+        }
     }
 }
 
