@@ -83,7 +83,9 @@ impl<D: KernelDevice> AnyBuffer<D> {
             device: &D,
             buffer: &AnyBuffer<D>,
         ) -> Result<HostValues> {
-            Ok(HostValues::new(device.to_host(buffer.typed::<T>("buffer")?)?))
+            Ok(HostValues::new(
+                device.to_host(buffer.typed::<T>("buffer")?)?,
+            ))
         }
         match self.dtype {
             DType::Bool => typed::<D, bool>(device, self),
@@ -137,9 +139,7 @@ impl<D: KernelDevice> AnyBuffer<D> {
             return Err(self.wrong_dtype::<T>(what));
         }
         let wrong = self.wrong_dtype::<T>(what);
-        self.buffer
-            .downcast_mut::<D::Buffer<T>>()
-            .ok_or(wrong)
+        self.buffer.downcast_mut::<D::Buffer<T>>().ok_or(wrong)
     }
 }
 

@@ -655,7 +655,10 @@ mod tests {
             crate::Error::OutOfMemory { bytes } => assert_eq!(bytes, expected),
             other => panic!("{other}"),
         };
-        out_of_memory(Cpu.alloc_zeroed::<f64>(bytes / 8).unwrap_err(), bytes / 8 * 8);
+        out_of_memory(
+            Cpu.alloc_zeroed::<f64>(bytes / 8).unwrap_err(),
+            bytes / 8 * 8,
+        );
         out_of_memory(Cpu.alloc_zeroed::<u8>(bytes).unwrap_err(), bytes);
         out_of_memory(Cpu.alloc_words(bytes / 4).unwrap_err(), bytes / 4 * 4);
         // A small buffer still comes, zeroed.

@@ -92,7 +92,12 @@ pub fn step_state_start(spikes: usize, state: usize) -> Result<usize> {
 /// receives the words of the last rows of `words` words of rows of `count`
 /// neurons (as many whole rows as it holds), or [`Error::LengthMismatch`]
 /// when it is longer than the words or not whole rows.
-pub fn step_state_first_row(rows: usize, count: usize, words: usize, state: usize) -> Result<usize> {
+pub fn step_state_first_row(
+    rows: usize,
+    count: usize,
+    words: usize,
+    state: usize,
+) -> Result<usize> {
     let per_row = count.div_ceil(32);
     if state > words || (per_row > 0 && state % per_row != 0) {
         return Err(Error::LengthMismatch {

@@ -120,7 +120,11 @@ pub trait DynKernels: KernelDevice + Sized {
 
     /// [`overrides`](KernelDevice::overrides) on values of their run-time
     /// type.
-    fn overrides_dyn(&self, values: &impl DynInput<Self>, spikes: &mut Self::Buffer<u8>) -> Result<()> {
+    fn overrides_dyn(
+        &self,
+        values: &impl DynInput<Self>,
+        spikes: &mut Self::Buffer<u8>,
+    ) -> Result<()> {
         let dtype = values.dtype();
         check_entry(Op::Override, dtype)?;
         with_any!(dtype, "override", T => {

@@ -5,8 +5,8 @@
 //! host copies of what the kernels wrote.
 
 use crate::device::KernelDevice;
-use crate::dyn_kernels::{with_float, DynKernels};
 use crate::dtype::{DType, VoltageElement};
+use crate::dyn_kernels::{with_float, DynKernels};
 use crate::dynamic::DynInput;
 use crate::error::{Error, Result};
 use crate::kernel::SpikeRule;
@@ -168,7 +168,15 @@ fn steps_host<D: KernelDevice, V: VoltageElement>(
                 &mut words,
                 voltage.as_mut(),
                 |device, rows, count, words, volt, state| {
-                    device.step_bits_dyn_typed::<V>(rule, inputs, rows, count, words, volt, Some(state))
+                    device.step_bits_dyn_typed::<V>(
+                        rule,
+                        inputs,
+                        rows,
+                        count,
+                        words,
+                        volt,
+                        Some(state),
+                    )
                 },
             )?;
             let mut host = vec![0u32; D::words_len(&words)];

@@ -12,8 +12,8 @@ use half::{bf16, f16};
 
 use crate::device::host_zeroed;
 use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
-use crate::kernel::SpikeRule;
 use crate::error::{Error, Result};
+use crate::kernel::SpikeRule;
 
 /// Owned host values of any element type.
 #[derive(Clone, Debug, PartialEq)]
@@ -251,7 +251,12 @@ impl HostValues {
             DType::BF16 => typed::<bf16>(values),
             DType::F32 => typed::<f32>(values),
             DType::F64 => typed::<f64>(values),
-            DType::Bool | DType::U8 => return Err(Error::NoKernel { op: "voltage", dtype }),
+            DType::Bool | DType::U8 => {
+                return Err(Error::NoKernel {
+                    op: "voltage",
+                    dtype,
+                })
+            }
         })
     }
 
@@ -436,7 +441,10 @@ mod tests {
         assert!(bytes.spike(SpikeRule::Override, 1).unwrap());
         assert!(matches!(
             bytes.spike(SpikeRule::Threshold, 1),
-            Err(Error::NoKernel { dtype: DType::U8, .. })
+            Err(Error::NoKernel {
+                dtype: DType::U8,
+                ..
+            })
         ));
         assert!(matches!(
             HostValues::voltages(DType::Bool, &[1.0]),

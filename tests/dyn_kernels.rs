@@ -33,7 +33,9 @@ fn words<D: KernelDevice>(device: &D, words: &D::Words) -> Vec<u32> {
 
 fn poisoned_words<D: KernelDevice>(device: &D, len: usize) -> D::Words {
     let mut words = device.alloc_words(len).unwrap();
-    device.upload_words(&vec![0xA5A5_A5A5; len], &mut words).unwrap();
+    device
+        .upload_words(&vec![0xA5A5_A5A5; len], &mut words)
+        .unwrap();
     words
 }
 
@@ -72,14 +74,20 @@ fn threshold_case<D: DynKernels, T: ThresholdInput + RandomValue, V: VoltageElem
     let len = rows * count.div_ceil(32);
     let mut typed_words = poisoned_words(device, len);
     device
-        .with_input(&host, |x| device.threshold_bits(x, rows, count, &mut typed_words))
+        .with_input(&host, |x| {
+            device.threshold_bits(x, rows, count, &mut typed_words)
+        })
         .unwrap()
         .unwrap();
     let mut dyn_words = poisoned_words(device, len);
     device
         .threshold_bits_dyn(&buffer, rows, count, &mut dyn_words)
         .unwrap();
-    assert_eq!(words(device, &typed_words), words(device, &dyn_words), "{what}");
+    assert_eq!(
+        words(device, &typed_words),
+        words(device, &dyn_words),
+        "{what}"
+    );
 
     // The fused step with the voltage in V and the last row as state.
     let (rest, thresh) = (V::from_f64(REST), V::from_f64(THRESH));
@@ -143,7 +151,11 @@ fn threshold_case<D: DynKernels, T: ThresholdInput + RandomValue, V: VoltageElem
             None,
         )
         .unwrap();
-    assert_eq!(words(device, &typed_words), words(device, &dyn_words), "{what}");
+    assert_eq!(
+        words(device, &typed_words),
+        words(device, &dyn_words),
+        "{what}"
+    );
 }
 
 /// Override, override into bits and the override steps of `T`.
@@ -171,14 +183,20 @@ fn override_case<D: DynKernels, T: OverrideValue + RandomValue>(device: &D, rng:
     let len = rows * count.div_ceil(32);
     let mut typed_words = poisoned_words(device, len);
     device
-        .with_input(&host, |x| device.overrides_bits(x, rows, count, &mut typed_words))
+        .with_input(&host, |x| {
+            device.overrides_bits(x, rows, count, &mut typed_words)
+        })
         .unwrap()
         .unwrap();
     let mut dyn_words = poisoned_words(device, len);
     device
         .overrides_bits_dyn(&buffer, rows, count, &mut dyn_words)
         .unwrap();
-    assert_eq!(words(device, &typed_words), words(device, &dyn_words), "{what}");
+    assert_eq!(
+        words(device, &typed_words),
+        words(device, &dyn_words),
+        "{what}"
+    );
 
     let mut spikes = device.alloc_from(&vec![POISON; n]).unwrap();
     device
@@ -202,7 +220,14 @@ fn override_case<D: DynKernels, T: OverrideValue + RandomValue>(device: &D, rng:
                 rest: REST,
                 thresh: THRESH,
             };
-            device.step_bits_override::<T, f64>(x, rows, count, &mut typed_words, Some(voltage), None)
+            device.step_bits_override::<T, f64>(
+                x,
+                rows,
+                count,
+                &mut typed_words,
+                Some(voltage),
+                None,
+            )
         })
         .unwrap()
         .unwrap();
@@ -224,7 +249,11 @@ fn override_case<D: DynKernels, T: OverrideValue + RandomValue>(device: &D, rng:
             None,
         )
         .unwrap();
-    assert_eq!(words(device, &typed_words), words(device, &dyn_words), "{what}");
+    assert_eq!(
+        words(device, &typed_words),
+        words(device, &dyn_words),
+        "{what}"
+    );
     assert_eq!(
         bytes(device, &volt),
         bytes(device, dyn_volt.typed::<f64>("v").unwrap()),
@@ -244,7 +273,9 @@ fn voltage_case<D: DynKernels, V: VoltageElement>(device: &D, rng: &mut Rng) {
     let mut typed = poisoned_voltage::<D, V>(device, n);
     device.voltage(&spikes, rest, thresh, &mut typed).unwrap();
     let mut dyn_out = AnyBuffer::new(poisoned_voltage::<D, V>(device, n));
-    device.voltage_dyn(&spikes, REST, THRESH, &mut dyn_out).unwrap();
+    device
+        .voltage_dyn(&spikes, REST, THRESH, &mut dyn_out)
+        .unwrap();
     let dyn_host = dyn_out.to_host(device).unwrap();
     assert_eq!(dyn_host.dtype(), V::DTYPE);
     assert_eq!(bytes(device, &typed), dyn_host.as_bytes(), "{what}");
@@ -312,7 +343,10 @@ fn mismatches<D: DynKernels>(device: &D) {
 
     for dtype in [DType::Bool, DType::U8] {
         let inputs = AnyBuffer::<D>::zeroed(device, dtype, n).unwrap();
-        no_kernel(device.threshold_dyn(&inputs, &mut spikes).unwrap_err(), dtype);
+        no_kernel(
+            device.threshold_dyn(&inputs, &mut spikes).unwrap_err(),
+            dtype,
+        );
         let mut packed = poisoned_words(device, 1);
         no_kernel(
             device
@@ -342,7 +376,13 @@ fn mismatches<D: DynKernels>(device: &D) {
         };
         no_kernel(
             device
-                .step_dyn(SpikeRule::Threshold, &floats, &mut spikes, Some(voltage), None)
+                .step_dyn(
+                    SpikeRule::Threshold,
+                    &floats,
+                    &mut spikes,
+                    Some(voltage),
+                    None,
+                )
                 .unwrap_err(),
             dtype,
         );

@@ -10,10 +10,10 @@
 
 use std::ffi::{c_int, c_void};
 
+use exact_neuron::cudarc::driver::CudaContext;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::Op;
 use exact_neuron::launch::{kernel_for, LaunchPlan};
-use exact_neuron::cudarc::driver::CudaContext;
 use exact_neuron::{DType, NeuronParams, VoltageElement};
 
 use crate::cuda_device::device_on;

@@ -36,13 +36,13 @@ pub use raw::{DeviceValues, RawView};
 use crate::device::{
     check_bits_len, check_len, step_state_first_row, step_state_start, KernelDevice, StepVoltage,
 };
-use crate::pair_launch::PairLaunch;
 use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::dynamic::DynInput;
 use crate::error::{Error, Result};
 use crate::kernel::SpikeRule;
 use crate::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget, MAX_ARGS};
 use crate::neuron::ExactNeuron;
+use crate::pair_launch::PairLaunch;
 use crate::params::NeuronParams;
 use registry::KernelSet;
 

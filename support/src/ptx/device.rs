@@ -28,9 +28,9 @@ use std::rc::Rc;
 use exact_neuron::device::{
     check_bits_len, check_len, step_state_first_row, step_state_start, StepVoltage,
 };
-use exact_neuron::pair_launch::PairLaunch;
 use exact_neuron::kernel::{Op, SpikeRule};
 use exact_neuron::launch::{GridLimits, LaunchPlan, VoltageTarget};
+use exact_neuron::pair_launch::PairLaunch;
 use exact_neuron::{
     DType, Element, Error, KernelDevice, OverrideValue, Result, ThresholdInput, VoltageElement,
 };
@@ -480,7 +480,12 @@ impl PtxDevice {
     /// elements at `input.0`) and writes another (`output`), after the
     /// caller's ownership checks: the shared length checks and plan, then
     /// the poisoned run.
-    fn launch_pair(&self, call: PairLaunch, input: (u64, usize), output: (u64, usize)) -> Result<()> {
+    fn launch_pair(
+        &self,
+        call: PairLaunch,
+        input: (u64, usize),
+        output: (u64, usize),
+    ) -> Result<()> {
         let plan = call.plan(output.0, output.1, input.0, input.1, self.limits)?;
         let output = match call.output_dtype() {
             Some(dtype) => Output::values(output.0, output.1, dtype),
