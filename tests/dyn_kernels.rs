@@ -10,8 +10,8 @@ use exact_neuron::device::StepVoltage;
 use exact_neuron::dyn_kernels::DynKernels;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::{
-    Cpu, DType, Element, Error, HostSlice, KernelDevice, OverrideValue, SpikeRule, ThresholdInput,
-    VoltageElement,
+    Cpu, DType, Element, Error, HostSlice, KernelDevice, OverrideValue, Result, SpikeRule,
+    ThresholdInput, VoltageElement,
 };
 use exact_neuron_support::ptx::device::PtxDevice;
 use exact_neuron_support::random::{RandomValue, Rng};
@@ -45,6 +45,52 @@ fn poisoned_voltage<D: KernelDevice, V: VoltageElement>(device: &D, len: usize) 
     device.alloc_from(&host).unwrap()
 }
 
+/// Spike bytes and bits of `rows` rows of `count` values by `rule`: the
+/// typed calls `typed_bytes` and `typed_bits` on the host values against
+/// the run-time calls on the host values and on their device copy.
+fn compare_spikes<D: DynKernels, T: Element>(
+    device: &D,
+    rule: SpikeRule,
+    (host, buffer): (&[T], &AnyBuffer<D>),
+    (rows, count): (usize, usize),
+    typed_bytes: impl Fn(&D::Slice<'_, T>, &mut D::Buffer<u8>) -> Result<()>,
+    typed_bits: impl Fn(&D::Slice<'_, T>, &mut D::Words) -> Result<()>,
+) {
+    let (n, len) = (rows * count, rows * count.div_ceil(32));
+    let what = format!("{rule:?} {} {rows}x{count}", T::DTYPE);
+    let by_rule = |inputs: &dyn Fn(&mut D::Buffer<u8>) -> Result<()>| {
+        let mut spikes = device.alloc_from(&vec![POISON; n]).unwrap();
+        inputs(&mut spikes).unwrap();
+        bytes(device, &spikes)
+    };
+    let typed = by_rule(&|spikes| device.with_input(host, |x| typed_bytes(x, spikes))?);
+    let from_host = by_rule(&|spikes| match rule {
+        SpikeRule::Threshold => device.threshold_dyn(&HostSlice::new(host), spikes),
+        SpikeRule::Override => device.overrides_dyn(&HostSlice::new(host), spikes),
+    });
+    let from_buffer = by_rule(&|spikes| match rule {
+        SpikeRule::Threshold => device.threshold_dyn(buffer, spikes),
+        SpikeRule::Override => device.overrides_dyn(buffer, spikes),
+    });
+    assert_eq!(typed, from_host, "{what}");
+    assert_eq!(typed, from_buffer, "{what}");
+
+    let mut typed_words = poisoned_words(device, len);
+    device
+        .with_input(host, |x| typed_bits(x, &mut typed_words))
+        .unwrap()
+        .unwrap();
+    let mut dyn_words = poisoned_words(device, len);
+    device
+        .spike_bits_dyn(rule, buffer, rows, count, &mut dyn_words)
+        .unwrap();
+    assert_eq!(
+        words(device, &typed_words),
+        words(device, &dyn_words),
+        "{what}"
+    );
+}
+
 /// Threshold, bits and the fused threshold step of `T`, run-time against
 /// typed, with the voltage in `V`.
 fn threshold_case<D: DynKernels, T: ThresholdInput + RandomValue, V: VoltageElement>(
@@ -57,37 +103,15 @@ fn threshold_case<D: DynKernels, T: ThresholdInput + RandomValue, V: VoltageElem
     let buffer = AnyBuffer::<D>::new(device.alloc_from(&host).unwrap());
     let what = format!("{} {rows}x{count}", T::DTYPE);
 
-    let mut typed = device.alloc_from(&vec![POISON; n]).unwrap();
-    device
-        .with_input(&host, |x| device.threshold(x, &mut typed))
-        .unwrap()
-        .unwrap();
-    let mut from_host = device.alloc_from(&vec![POISON; n]).unwrap();
-    device
-        .threshold_dyn(&HostSlice::new(&host), &mut from_host)
-        .unwrap();
-    let mut from_buffer = device.alloc_from(&vec![POISON; n]).unwrap();
-    device.threshold_dyn(&buffer, &mut from_buffer).unwrap();
-    assert_eq!(bytes(device, &typed), bytes(device, &from_host), "{what}");
-    assert_eq!(bytes(device, &typed), bytes(device, &from_buffer), "{what}");
-
-    let len = rows * count.div_ceil(32);
-    let mut typed_words = poisoned_words(device, len);
-    device
-        .with_input(&host, |x| {
-            device.threshold_bits(x, rows, count, &mut typed_words)
-        })
-        .unwrap()
-        .unwrap();
-    let mut dyn_words = poisoned_words(device, len);
-    device
-        .threshold_bits_dyn(&buffer, rows, count, &mut dyn_words)
-        .unwrap();
-    assert_eq!(
-        words(device, &typed_words),
-        words(device, &dyn_words),
-        "{what}"
+    compare_spikes(
+        device,
+        SpikeRule::Threshold,
+        (&host, &buffer),
+        (rows, count),
+        |x, spikes| device.threshold(x, spikes),
+        |x, words| device.threshold_bits(x, rows, count, words),
     );
+    let len = rows * count.div_ceil(32);
 
     // The fused step with the voltage in V and the last row as state.
     let (rest, thresh) = (V::from_f64(REST), V::from_f64(THRESH));
@@ -166,37 +190,15 @@ fn override_case<D: DynKernels, T: OverrideValue + RandomValue>(device: &D, rng:
     let buffer = AnyBuffer::<D>::new(device.alloc_from(&host).unwrap());
     let what = format!("{} {rows}x{count}", T::DTYPE);
 
-    let mut typed = device.alloc_from(&vec![POISON; n]).unwrap();
-    device
-        .with_input(&host, |x| device.overrides(x, &mut typed))
-        .unwrap()
-        .unwrap();
-    let mut from_host = device.alloc_from(&vec![POISON; n]).unwrap();
-    device
-        .overrides_dyn(&HostSlice::new(&host), &mut from_host)
-        .unwrap();
-    let mut from_buffer = device.alloc_from(&vec![POISON; n]).unwrap();
-    device.overrides_dyn(&buffer, &mut from_buffer).unwrap();
-    assert_eq!(bytes(device, &typed), bytes(device, &from_host), "{what}");
-    assert_eq!(bytes(device, &typed), bytes(device, &from_buffer), "{what}");
-
-    let len = rows * count.div_ceil(32);
-    let mut typed_words = poisoned_words(device, len);
-    device
-        .with_input(&host, |x| {
-            device.overrides_bits(x, rows, count, &mut typed_words)
-        })
-        .unwrap()
-        .unwrap();
-    let mut dyn_words = poisoned_words(device, len);
-    device
-        .overrides_bits_dyn(&buffer, rows, count, &mut dyn_words)
-        .unwrap();
-    assert_eq!(
-        words(device, &typed_words),
-        words(device, &dyn_words),
-        "{what}"
+    compare_spikes(
+        device,
+        SpikeRule::Override,
+        (&host, &buffer),
+        (rows, count),
+        |x, spikes| device.overrides(x, spikes),
+        |x, words| device.overrides_bits(x, rows, count, words),
     );
+    let len = rows * count.div_ceil(32);
 
     let mut spikes = device.alloc_from(&vec![POISON; n]).unwrap();
     device
