@@ -16,9 +16,6 @@ pub trait BenchDevice: KernelDevice {
     fn filled<T: Element>(&self, n: usize, f: impl Fn(u64) -> T)
         -> Result<Self::Buffer<T>, String>;
 
-    /// A buffer as the input of a kernel.
-    fn input<T: Element>(buffer: &Self::Buffer<T>) -> &Self::Slice<'_, T>;
-
     /// The seconds that `k` calls of `f` take, by this device's clock.
     fn time(&self, k: u64, f: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String>;
 

@@ -2,7 +2,7 @@
 //! device-to-device copy, and buffers filled on the device.
 
 use exact_neuron::cudarc::driver::sys::CUevent_flags;
-use exact_neuron::cudarc::driver::{CudaSlice, DevicePtr, DriverError};
+use exact_neuron::cudarc::driver::{CudaSlice, DriverError};
 use exact_neuron::{Cuda, Element, KernelDevice};
 
 use super::backend::BenchDevice;
@@ -43,10 +43,6 @@ impl BenchDevice for Cuda {
         }
         stream.synchronize().map_err(text)?;
         Ok(buffer)
-    }
-
-    fn input<T: Element>(buffer: &CudaSlice<T>) -> &(dyn DevicePtr<T> + '_) {
-        buffer
     }
 
     fn time(&self, k: u64, f: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String> {

@@ -4,10 +4,12 @@
 
 use std::hint::black_box;
 
+use exact_neuron::any_buffer::AnyBuffer;
 use exact_neuron::device::StepVoltage;
+use exact_neuron::dyn_kernels::DynKernels;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::{Kernel, Op};
-use exact_neuron::{DType, OverrideValue, ThresholdInput, VoltageElement};
+use exact_neuron::{DType, Element, HostSlice, HostValues, SpikeRule};
 
 use super::backend::BenchDevice;
 use super::check::{check_bits, check_values, Poison};
@@ -131,40 +133,40 @@ impl Case {
         corrupt: Option<usize>,
     ) -> Result<Timing, String> {
         let steps = self.steps as usize;
-        // The one run-time dispatch of the bench: the row's operation picks
-        // the call, its element type the type parameter. The library's
-        // typed device calls need static types; its run-time layer works
-        // on a neuron, not on bare buffers, so the match stays here.
-        macro_rules! float {
-            ($call:ident) => {
-                match self.dtype {
-                    DType::F16 => $call::<D, f16>(device, n, steps, reps, corrupt),
-                    DType::BF16 => $call::<D, bf16>(device, n, steps, reps, corrupt),
-                    DType::F32 => $call::<D, f32>(device, n, steps, reps, corrupt),
-                    DType::F64 => $call::<D, f64>(device, n, steps, reps, corrupt),
-                    other => Err(format!("no {} kernel for {other}", self.name())),
-                }
-            };
+        // The row's element type picks the type of its test data, once;
+        // the operation reaches its kernel through the library's
+        // run-time-typed calls, which check the pair against the entry
+        // table.
+        match self.dtype {
+            DType::Bool => self.run_on::<D, bool>(device, n, steps, reps, corrupt),
+            DType::U8 => self.run_on::<D, u8>(device, n, steps, reps, corrupt),
+            DType::F16 => self.run_on::<D, f16>(device, n, steps, reps, corrupt),
+            DType::BF16 => self.run_on::<D, bf16>(device, n, steps, reps, corrupt),
+            DType::F32 => self.run_on::<D, f32>(device, n, steps, reps, corrupt),
+            DType::F64 => self.run_on::<D, f64>(device, n, steps, reps, corrupt),
         }
-        macro_rules! any {
-            ($call:ident) => {
-                match self.dtype {
-                    DType::Bool => $call::<D, bool>(device, n, steps, reps, corrupt),
-                    DType::U8 => $call::<D, u8>(device, n, steps, reps, corrupt),
-                    _ => float!($call),
-                }
-            };
-        }
-        match self.op() {
-            Op::Threshold => float!(threshold),
-            Op::Override => any!(overrides),
-            Op::Voltage => float!(voltage),
-            Op::ThresholdBits => float!(threshold_bits),
-            Op::OverrideBits | Op::PackBits => any!(overrides_bits),
-            Op::VoltageBits => float!(voltage_bits),
-            Op::Step => float!(fused_step),
-            op => Err(format!("the bench has no call for {op}")),
-        }
+    }
+
+    /// [`run`](Self::run) with the test data in `T`.
+    fn run_on<D: BenchDevice, T: Sample>(
+        self,
+        device: &D,
+        n: usize,
+        steps: usize,
+        reps: u32,
+        corrupt: Option<usize>,
+    ) -> Result<Timing, String> {
+        let run = match self.op() {
+            Op::Threshold => threshold::<D, T>,
+            Op::Override => overrides::<D, T>,
+            Op::Voltage => voltage::<D, T>,
+            Op::ThresholdBits => threshold_bits::<D, T>,
+            Op::OverrideBits | Op::PackBits => overrides_bits::<D, T>,
+            Op::VoltageBits => voltage_bits::<D, T>,
+            Op::Step => fused_step::<D, T>,
+            op => return Err(format!("the bench has no call for {op}")),
+        };
+        run(device, n, steps, reps, corrupt)
     }
 }
 
@@ -183,12 +185,29 @@ fn text(err: exact_neuron::Error) -> String {
     err.to_string()
 }
 
-/// The spike of neuron `i` of the test data: threshold and override.
-fn spike_threshold<T: ThresholdInput + Sample>(i: u64) -> bool {
-    T::sample(i).is_positive()
+/// The spike of neuron `i` of the test data by `rule`, by the library's
+/// bit tests.
+fn spike<T: Sample>(rule: SpikeRule, i: u64) -> Result<bool, String> {
+    HostSlice::new(&[T::sample(i)]).spike(rule, 0).map_err(text)
 }
-fn spike_override<T: OverrideValue + Sample>(i: u64) -> bool {
-    T::sample(i).is_nonzero()
+
+/// The test data on `device`, as an input of the run-time-typed calls.
+fn samples<D: BenchDevice, T: Sample>(device: &D, n: usize) -> Result<AnyBuffer<D>, String> {
+    Ok(AnyBuffer::new(device.filled(n, T::sample)?))
+}
+
+/// `[NaN (the poison), rest, thresh]` in the voltage type `V`.
+fn voltages<V: Element>() -> Result<[V; 3], String> {
+    let values = HostValues::voltages(V::DTYPE, &[f64::NAN, REST, THRESH]).map_err(text)?;
+    let values = values.typed::<V>("voltages").map_err(text)?;
+    Ok([values[0], values[1], values[2]])
+}
+
+/// The spike-rule check of an output: expected bits, or the error of a type
+/// the rule does not apply to (found before timing).
+fn spikes_of<T: Sample>(rule: SpikeRule) -> Result<impl Fn(u64) -> bool, String> {
+    spike::<T>(rule, 0)?;
+    Ok(move |i| spike::<T>(rule, i).unwrap_or(false))
 }
 
 /// The spike bytes the voltage rows read.
@@ -196,159 +215,174 @@ fn spike_byte(i: u64) -> u8 {
     (mix(i) & 1) as u8
 }
 
-/// The voltage in `V` of a spike.
-fn volt<V: VoltageElement>(spike: bool) -> V {
-    V::from_f64(if spike { -50.0 } else { -60.0 })
+/// The voltages of the bench's neurons.
+const REST: f64 = -60.0;
+const THRESH: f64 = -50.0;
+
+/// Checks a voltage output of `V` made from the spike bytes `spike_byte`.
+fn check_voltage<D: BenchDevice, V: Sample>(
+    device: &D,
+    out: &AnyBuffer<D>,
+    corrupt: Option<usize>,
+    [rest, thresh]: [V; 2],
+) -> Result<(), String> {
+    let out = out.typed::<V>("voltage buffer").map_err(text)?;
+    check_values(device, out, corrupt, |i| {
+        if spike_byte(i) != 0 {
+            thresh
+        } else {
+            rest
+        }
+    })
 }
 
-fn threshold<D: BenchDevice, T: ThresholdInput + Sample>(
+fn threshold<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     reps: u32,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
+    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
+    let x = samples::<D, T>(device, n)?;
     let mut spikes = device.filled(n, |_| u8::POISON)?;
     let timing = time_calls(device, reps, || {
-        device.threshold(black_box(D::input(&x)), black_box(&mut spikes))
+        device.threshold_dyn(black_box(&x), black_box(&mut spikes))
     })?;
-    check_values(device, &spikes, corrupt, |i| {
-        u8::from(spike_threshold::<T>(i))
-    })?;
+    check_values(device, &spikes, corrupt, |i| u8::from(spike(i)))?;
     Ok(timing)
 }
 
-fn overrides<D: BenchDevice, T: OverrideValue + Sample>(
+fn overrides<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     reps: u32,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
+    let spike = spikes_of::<T>(SpikeRule::Override)?;
+    let x = samples::<D, T>(device, n)?;
     let mut spikes = device.filled(n, |_| u8::POISON)?;
     let timing = time_calls(device, reps, || {
-        device.overrides(black_box(D::input(&x)), black_box(&mut spikes))
+        device.overrides_dyn(black_box(&x), black_box(&mut spikes))
     })?;
-    check_values(device, &spikes, corrupt, |i| {
-        u8::from(spike_override::<T>(i))
-    })?;
+    check_values(device, &spikes, corrupt, |i| u8::from(spike(i)))?;
     Ok(timing)
 }
 
-fn voltage<D: BenchDevice, V: VoltageElement>(
+fn voltage<D: BenchDevice, V: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     reps: u32,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let [nan, rest, thresh] = voltages::<V>()?;
     let spikes = device.filled(n, spike_byte)?;
-    let mut out = device.filled(n, |_| V::from_f64(f64::NAN))?;
-    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
+    let mut out = AnyBuffer::new(device.filled(n, |_| nan)?);
     let timing = time_calls(device, reps, || {
-        device.voltage(black_box(&spikes), rest, thresh, black_box(&mut out))
+        device.voltage_dyn(black_box(&spikes), REST, THRESH, black_box(&mut out))
     })?;
-    check_values(device, &out, corrupt, |i| volt::<V>(spike_byte(i) != 0))?;
+    check_voltage(device, &out, corrupt, [rest, thresh])?;
     Ok(timing)
 }
 
-fn threshold_bits<D: BenchDevice, T: ThresholdInput + Sample>(
+fn threshold_bits<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     reps: u32,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
+    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
+    let x = samples::<D, T>(device, n)?;
     let mut words = poisoned_words(device, n)?;
     let timing = time_calls(device, reps, || {
-        device.threshold_bits(black_box(D::input(&x)), 1, n, black_box(&mut words))
+        device.threshold_bits_dyn(black_box(&x), 1, n, black_box(&mut words))
     })?;
-    check_bits(device, &words, n, corrupt, spike_threshold::<T>)?;
+    check_bits(device, &words, n, corrupt, spike)?;
     Ok(timing)
 }
 
-fn overrides_bits<D: BenchDevice, T: OverrideValue + Sample>(
+fn overrides_bits<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     reps: u32,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let x = device.filled(n, T::sample)?;
+    let spike = spikes_of::<T>(SpikeRule::Override)?;
+    let x = samples::<D, T>(device, n)?;
     let mut words = poisoned_words(device, n)?;
     let timing = time_calls(device, reps, || {
-        device.overrides_bits(black_box(D::input(&x)), 1, n, black_box(&mut words))
+        device.overrides_bits_dyn(black_box(&x), 1, n, black_box(&mut words))
     })?;
-    check_bits(device, &words, n, corrupt, spike_override::<T>)?;
+    check_bits(device, &words, n, corrupt, spike)?;
     Ok(timing)
 }
 
-fn voltage_bits<D: BenchDevice, V: VoltageElement>(
+fn voltage_bits<D: BenchDevice, V: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     reps: u32,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let [nan, rest, thresh] = voltages::<V>()?;
     let bytes = device.filled(n, spike_byte)?;
     let mut words = device.alloc_words(n.div_ceil(32)).map_err(text)?;
     device.pack_bits(&bytes, 1, n, &mut words).map_err(text)?;
-    let mut out = device.filled(n, |_| V::from_f64(f64::NAN))?;
-    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
+    let mut out = AnyBuffer::new(device.filled(n, |_| nan)?);
     let timing = time_calls(device, reps, || {
-        device.voltage_bits(black_box(&words), 1, n, rest, thresh, black_box(&mut out))
+        device.voltage_bits_dyn(black_box(&words), 1, n, REST, THRESH, black_box(&mut out))
     })?;
-    check_values(device, &out, corrupt, |i| volt::<V>(spike_byte(i) != 0))?;
+    check_voltage(device, &out, corrupt, [rest, thresh])?;
     Ok(timing)
 }
 
 /// The fused threshold step, spikes as bytes and the voltage in f32, over
 /// `steps` steps of `n` neurons in one launch (the state, the last step's
 /// spikes, written when `steps` > 1).
-fn fused_step<D: BenchDevice, T: ThresholdInput + Sample>(
+fn fused_step<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     steps: usize,
     reps: u32,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
     let total = n
         .checked_mul(steps)
         .ok_or_else(|| format!("{steps} steps of {n} neurons overflow"))?;
-    let x = device.filled(total, T::sample)?;
+    let x = samples::<D, T>(device, total)?;
     let mut spikes = device.filled(total, |_| u8::POISON)?;
-    let mut out = device.filled(total, |_| f32::NAN)?;
+    let mut out = AnyBuffer::new(device.filled(total, |_| f32::NAN)?);
     let mut state = if steps > 1 {
         Some(device.filled(n, |_| u8::POISON)?)
     } else {
         None
     };
-    let (rest, thresh) = (volt::<f32>(false), volt::<f32>(true));
     let timing = time_calls(device, reps, || {
         let voltage = StepVoltage {
             out: &mut out,
-            rest,
-            thresh,
+            rest: REST,
+            thresh: THRESH,
         };
-        device.step::<T, f32>(
-            black_box(D::input(&x)),
+        device.step_dyn(
+            SpikeRule::Threshold,
+            black_box(&x),
             black_box(&mut spikes),
             Some(voltage),
             state.as_mut(),
         )
     })?;
-    check_values(device, &spikes, corrupt, |i| {
-        u8::from(spike_threshold::<T>(i))
-    })?;
-    check_values(device, &out, None, |i| volt::<f32>(spike_threshold::<T>(i)))?;
+    check_values(device, &spikes, corrupt, |i| u8::from(spike(i)))?;
+    let [_, rest, thresh] = voltages::<f32>()?;
+    let out = out.typed::<f32>("voltage buffer").map_err(text)?;
+    check_values(device, out, None, |i| if spike(i) { thresh } else { rest })?;
     if let Some(state) = &state {
         let last = (total - n) as u64;
-        check_values(device, state, None, |i| {
-            u8::from(spike_threshold::<T>(last + i))
-        })?;
+        check_values(device, state, None, |i| u8::from(spike(last + i)))?;
     }
     Ok(timing)
 }
