@@ -12,7 +12,10 @@
 //! output of such a step does not fit in the cache anyway, and memory
 //! traffic is what limits the loop there (about a fifth less of it).
 
-use crate::device::{check_bits_len, check_len, host_zeroed, KernelDevice, StepVoltage};
+use crate::device::{
+    check_bits_len, check_len, host_zeroed, step_state_first_row, step_state_start, KernelDevice,
+    StepVoltage,
+};
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::Result;
 use crate::neuron::ExactNeuron;
@@ -280,13 +283,7 @@ fn step_bytes<T: Copy, V: Copy>(
         check_len("voltage buffer", spikes.len(), voltage.out.len())?;
     }
     if let Some(state) = &state {
-        if state.len() > spikes.len() {
-            return Err(crate::Error::LengthMismatch {
-                what: "spike state",
-                expected: spikes.len(),
-                actual: state.len(),
-            });
-        }
+        step_state_start(spikes.len(), state.len())?;
     }
     match voltage {
         None => write_spikes(inputs, spikes, &test),
@@ -337,15 +334,8 @@ fn step_words<T: Copy, V: Copy>(
     if let Some(voltage) = &voltage {
         check_len("voltage buffer", inputs.len(), voltage.out.len())?;
     }
-    let per_row = count.div_ceil(32);
     if let Some(state) = &state {
-        if state.len() > words.len() || (per_row > 0 && state.len() % per_row != 0) {
-            return Err(crate::Error::LengthMismatch {
-                what: "spike state words",
-                expected: words.len(),
-                actual: state.len(),
-            });
-        }
+        step_state_first_row(rows, count, words.len(), state.len())?;
     }
     let voltage = voltage.map(|StepVoltage { out, rest, thresh }| (&mut out[..], rest, thresh));
     pack_rows(inputs, count, words, voltage, test);
@@ -394,6 +384,14 @@ impl KernelDevice for Cpu {
         Ok(f(host))
     }
 
+    fn with_buffer_input<T: Element, R>(
+        &self,
+        buffer: &Vec<T>,
+        f: impl FnOnce(&[T]) -> R,
+    ) -> Result<R> {
+        Ok(f(buffer))
+    }
+
     fn to_host<T: Element>(&self, src: &Vec<T>) -> Result<Vec<T>> {
         let mut host = host_zeroed::<T>(src.len())?;
         host.copy_from_slice(src);
@@ -427,14 +425,7 @@ impl KernelDevice for Cpu {
     }
 
     fn alloc_words(&self, len: usize) -> Result<Vec<u32>> {
-        let mut buffer = Vec::new();
-        buffer
-            .try_reserve_exact(len)
-            .map_err(|_| crate::Error::OutOfMemory {
-                bytes: len.saturating_mul(4),
-            })?;
-        buffer.resize(len, 0);
-        Ok(buffer)
+        crate::host_memory::zeroed_vec(len)
     }
 
     fn words_len(words: &Vec<u32>) -> usize {
@@ -650,5 +641,28 @@ mod tests {
         let values: Vec<u8> = (0..len).map(|i| (i % 3) as u8 * 127).collect();
         Cpu.overrides(&values[..], &mut spikes).unwrap();
         assert_eq!(spikes, reference(&values, u8::is_nonzero));
+    }
+
+    #[test]
+    fn buffers_larger_than_the_machine_get_the_typed_error_not_a_kill() {
+        // Twice the machine's memory (or 1 PiB where it is not known): the
+        // eager zero-fill used to write every page of such a buffer and get
+        // the process killed; now nothing is written and the request fails.
+        let bytes = crate::host_memory::machine_memory()
+            .map_or(1u64 << 50, |m| m.saturating_mul(2))
+            .min(1 << 50) as usize;
+        let out_of_memory = |err: crate::Error, expected: usize| match err {
+            crate::Error::OutOfMemory { bytes } => assert_eq!(bytes, expected),
+            other => panic!("{other}"),
+        };
+        out_of_memory(
+            Cpu.alloc_zeroed::<f64>(bytes / 8).unwrap_err(),
+            bytes / 8 * 8,
+        );
+        out_of_memory(Cpu.alloc_zeroed::<u8>(bytes).unwrap_err(), bytes);
+        out_of_memory(Cpu.alloc_words(bytes / 4).unwrap_err(), bytes / 4 * 4);
+        // A small buffer still comes, zeroed.
+        let small = Cpu.alloc_zeroed::<f32>(1000).unwrap();
+        assert!(small.iter().all(|v| v.to_bits() == 0));
     }
 }

@@ -12,6 +12,7 @@
 
 use crate::dtype::{Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::{Error, Result};
+use crate::host_memory::zeroed_vec;
 
 /// `Ok` when `actual` is the `expected` length, else
 /// [`Error::LengthMismatch`] naming `what`. Every device checks its
@@ -39,16 +40,10 @@ pub fn check_len(what: &'static str, expected: usize, actual: usize) -> Result<(
 }
 
 /// `len` zeroed elements in a host `Vec`, or [`Error::OutOfMemory`] (never
-/// an abort) when the allocation fails.
+/// an abort, nor an OOM kill while zeroing: the memory comes zeroed from the
+/// allocator, and a request larger than the machine's memory is refused).
 pub fn host_zeroed<T: Element>(len: usize) -> Result<Vec<T>> {
-    let mut buffer = Vec::new();
-    buffer
-        .try_reserve_exact(len)
-        .map_err(|_| Error::OutOfMemory {
-            bytes: len.saturating_mul(std::mem::size_of::<T>()),
-        })?;
-    buffer.resize(len, T::zeroed());
-    Ok(buffer)
+    zeroed_vec(len)
 }
 
 /// The voltage output of a fused step: the buffer to write and the two
@@ -80,6 +75,40 @@ pub fn check_bits_len(
     check_len(what, expected, elements)?;
     // rows * ceil(count / 32) <= rows * count, which did not overflow
     check_len("spike words", rows * count.div_ceil(32), words)
+}
+
+/// The first spike of a byte step's state: a state buffer of `state`
+/// bytes receives the last `state` of `spikes` spikes, or
+/// [`Error::LengthMismatch`] when it is longer than the spikes.
+pub fn step_state_start(spikes: usize, state: usize) -> Result<usize> {
+    spikes.checked_sub(state).ok_or(Error::LengthMismatch {
+        what: "spike state",
+        expected: spikes,
+        actual: state,
+    })
+}
+
+/// The first row of a bit step's state: a state buffer of `state` words
+/// receives the words of the last rows of `words` words of rows of `count`
+/// neurons (as many whole rows as it holds), or [`Error::LengthMismatch`]
+/// when it is longer than the words or not whole rows.
+pub fn step_state_first_row(
+    rows: usize,
+    count: usize,
+    words: usize,
+    state: usize,
+) -> Result<usize> {
+    let per_row = count.div_ceil(32);
+    if state > words || (per_row > 0 && state % per_row != 0) {
+        return Err(Error::LengthMismatch {
+            what: "spike state words",
+            expected: words,
+            actual: state,
+        });
+    }
+    // `words` is `rows * per_row` (checked before by the callers), so this
+    // does not saturate.
+    Ok(rows.saturating_sub(state.checked_div(per_row).unwrap_or(0)))
 }
 
 /// A place where neuron state lives and the kernels run.
@@ -127,6 +156,18 @@ pub trait KernelDevice {
         host: &[T],
         f: impl FnOnce(&Self::Slice<'_, T>) -> R,
     ) -> Result<R>;
+
+    /// Runs `f` on a buffer of this device as an input (what a kernel
+    /// reads). This provided method copies the buffer through the host;
+    /// the crate's devices lend the buffer itself.
+    fn with_buffer_input<T: Element, R>(
+        &self,
+        buffer: &Self::Buffer<T>,
+        f: impl FnOnce(&Self::Slice<'_, T>) -> R,
+    ) -> Result<R> {
+        let host = self.to_host(buffer)?;
+        self.with_input(&host, f)
+    }
 
     /// A new buffer holding a copy of `src`.
     fn alloc_from<T: Element>(&self, src: &[T]) -> Result<Self::Buffer<T>> {

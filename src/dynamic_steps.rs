@@ -4,8 +4,9 @@
 //! use): inputs that carry their type ([`DynInput`]), a [`SpikeRule`], and
 //! host copies of what the kernels wrote.
 
-use crate::device::{KernelDevice, StepVoltage};
-use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
+use crate::device::KernelDevice;
+use crate::dtype::{DType, VoltageElement};
+use crate::dyn_kernels::{with_float, DynKernels};
 use crate::dynamic::DynInput;
 use crate::error::{Error, Result};
 use crate::kernel::SpikeRule;
@@ -42,200 +43,23 @@ pub struct StepTrace {
     pub voltage: Option<HostValues>,
 }
 
-/// The typed device calls of one spike rule on inputs of `T`, so that one
-/// generic body serves threshold and override.
-trait StepKernels<D: KernelDevice, T: Element> {
-    fn pack(
-        device: &D,
-        inputs: &D::Slice<'_, T>,
-        rows: usize,
-        count: usize,
-        words: &mut D::Words,
-    ) -> Result<()>;
-
-    fn bytes<V: VoltageElement>(
-        device: &D,
-        inputs: &D::Slice<'_, T>,
-        spikes: &mut D::Buffer<u8>,
-        voltage: Option<StepVoltage<'_, D::Buffer<V>, V>>,
-        state: Option<&mut D::Buffer<u8>>,
-    ) -> Result<()>;
-
-    #[allow(clippy::too_many_arguments)]
-    fn bits<V: VoltageElement>(
-        device: &D,
-        inputs: &D::Slice<'_, T>,
-        rows: usize,
-        count: usize,
-        words: &mut D::Words,
-        voltage: Option<StepVoltage<'_, D::Buffer<V>, V>>,
-        state: Option<&mut D::Words>,
-    ) -> Result<()>;
-}
-
-/// `spike = input > 0`.
-struct ByThreshold;
-
-/// `spike = value != 0`.
-struct ByOverride;
-
-impl<D: KernelDevice, T: ThresholdInput> StepKernels<D, T> for ByThreshold {
-    fn pack(
-        device: &D,
-        inputs: &D::Slice<'_, T>,
-        rows: usize,
-        count: usize,
-        words: &mut D::Words,
-    ) -> Result<()> {
-        device.threshold_bits(inputs, rows, count, words)
+/// `Ok` when `rule` has a kernel for inputs of `dtype` and the voltage
+/// type `voltage` has a voltage kernel, else [`Error::NoKernel`] naming
+/// `threshold` or `voltage`: checked before anything runs or changes.
+fn check_types(rule: SpikeRule, dtype: DType, voltage: DType) -> Result<()> {
+    if rule == SpikeRule::Threshold && matches!(dtype, DType::Bool | DType::U8) {
+        return Err(Error::NoKernel {
+            op: "threshold",
+            dtype,
+        });
     }
-
-    fn bytes<V: VoltageElement>(
-        device: &D,
-        inputs: &D::Slice<'_, T>,
-        spikes: &mut D::Buffer<u8>,
-        voltage: Option<StepVoltage<'_, D::Buffer<V>, V>>,
-        state: Option<&mut D::Buffer<u8>>,
-    ) -> Result<()> {
-        device.step::<T, V>(inputs, spikes, voltage, state)
+    if matches!(voltage, DType::Bool | DType::U8) {
+        return Err(Error::NoKernel {
+            op: "voltage",
+            dtype: voltage,
+        });
     }
-
-    fn bits<V: VoltageElement>(
-        device: &D,
-        inputs: &D::Slice<'_, T>,
-        rows: usize,
-        count: usize,
-        words: &mut D::Words,
-        voltage: Option<StepVoltage<'_, D::Buffer<V>, V>>,
-        state: Option<&mut D::Words>,
-    ) -> Result<()> {
-        device.step_bits::<T, V>(inputs, rows, count, words, voltage, state)
-    }
-}
-
-impl<D: KernelDevice, T: OverrideValue> StepKernels<D, T> for ByOverride {
-    fn pack(
-        device: &D,
-        values: &D::Slice<'_, T>,
-        rows: usize,
-        count: usize,
-        words: &mut D::Words,
-    ) -> Result<()> {
-        device.overrides_bits(values, rows, count, words)
-    }
-
-    fn bytes<V: VoltageElement>(
-        device: &D,
-        values: &D::Slice<'_, T>,
-        spikes: &mut D::Buffer<u8>,
-        voltage: Option<StepVoltage<'_, D::Buffer<V>, V>>,
-        state: Option<&mut D::Buffer<u8>>,
-    ) -> Result<()> {
-        device.step_override::<T, V>(values, spikes, voltage, state)
-    }
-
-    fn bits<V: VoltageElement>(
-        device: &D,
-        values: &D::Slice<'_, T>,
-        rows: usize,
-        count: usize,
-        words: &mut D::Words,
-        voltage: Option<StepVoltage<'_, D::Buffer<V>, V>>,
-        state: Option<&mut D::Words>,
-    ) -> Result<()> {
-        device.step_bits_override::<T, V>(values, rows, count, words, voltage, state)
-    }
-}
-
-/// `$body` with `$r` the rule's kernels and `$t` the input type, or
-/// [`Error::NoKernel`] for a type the rule has no kernel for.
-macro_rules! with_input_type {
-    ($rule:expr, $dtype:expr, $r:ident, $t:ident => $body:expr) => {
-        match ($rule, $dtype) {
-            (SpikeRule::Threshold, DType::F16) => {
-                type $r = ByThreshold;
-                type $t = half::f16;
-                $body
-            }
-            (SpikeRule::Threshold, DType::BF16) => {
-                type $r = ByThreshold;
-                type $t = half::bf16;
-                $body
-            }
-            (SpikeRule::Threshold, DType::F32) => {
-                type $r = ByThreshold;
-                type $t = f32;
-                $body
-            }
-            (SpikeRule::Threshold, DType::F64) => {
-                type $r = ByThreshold;
-                type $t = f64;
-                $body
-            }
-            (SpikeRule::Threshold, dtype @ (DType::Bool | DType::U8)) => Err(Error::NoKernel {
-                op: "threshold",
-                dtype,
-            }),
-            (SpikeRule::Override, DType::Bool) => {
-                type $r = ByOverride;
-                type $t = bool;
-                $body
-            }
-            (SpikeRule::Override, DType::U8) => {
-                type $r = ByOverride;
-                type $t = u8;
-                $body
-            }
-            (SpikeRule::Override, DType::F16) => {
-                type $r = ByOverride;
-                type $t = half::f16;
-                $body
-            }
-            (SpikeRule::Override, DType::BF16) => {
-                type $r = ByOverride;
-                type $t = half::bf16;
-                $body
-            }
-            (SpikeRule::Override, DType::F32) => {
-                type $r = ByOverride;
-                type $t = f32;
-                $body
-            }
-            (SpikeRule::Override, DType::F64) => {
-                type $r = ByOverride;
-                type $t = f64;
-                $body
-            }
-        }
-    };
-}
-
-/// `$body` with `$v` the voltage type, or [`Error::NoKernel`].
-macro_rules! with_voltage_type {
-    ($dtype:expr, $v:ident => $body:expr) => {
-        match $dtype {
-            DType::F16 => {
-                type $v = half::f16;
-                $body
-            }
-            DType::BF16 => {
-                type $v = half::bf16;
-                $body
-            }
-            DType::F32 => {
-                type $v = f32;
-                $body
-            }
-            DType::F64 => {
-                type $v = f64;
-                $body
-            }
-            dtype @ (DType::Bool | DType::U8) => Err(Error::NoKernel {
-                op: "voltage",
-                dtype,
-            }),
-        }
-    };
+    Ok(())
 }
 
 impl<D: KernelDevice> ExactNeuron<D> {
@@ -248,19 +72,12 @@ impl<D: KernelDevice> ExactNeuron<D> {
         rule: SpikeRule,
         inputs: &impl DynInput<D>,
     ) -> Result<Vec<u32>> {
-        fn run<D: KernelDevice, R: StepKernels<D, T>, T: Element>(
-            neuron: &mut ExactNeuron<D>,
-            what: &'static str,
-            inputs: &impl DynInput<D>,
-        ) -> Result<Vec<u32>> {
-            crate::device::check_len(what, neuron.len(), inputs.len())?;
-            neuron.step_into_bits(|device, rows, count, words| {
-                inputs.with_typed::<T, _>(device, |x| R::pack(device, x, rows, count, words))?
-            })?;
-            neuron.spike_bits_to_host()
-        }
-        let what = rule_input(rule);
-        with_input_type!(rule, inputs.dtype(), R, T => run::<D, R, T>(self, what, inputs))
+        check_types(rule, inputs.dtype(), DType::F32)?;
+        crate::device::check_len(rule_input(rule), self.len(), inputs.len())?;
+        self.step_into_bits(|device, rows, count, words| {
+            device.spike_bits_dyn(rule, inputs, rows, count, words)
+        })?;
+        self.spike_bits_to_host()
     }
 
     /// One fused step by `rule` on inputs of a run-time type that also
@@ -272,23 +89,19 @@ impl<D: KernelDevice> ExactNeuron<D> {
         inputs: &impl DynInput<D>,
         voltage: DType,
     ) -> Result<()> {
-        fn run<D: KernelDevice, R: StepKernels<D, T>, T: Element, V: VoltageElement>(
+        fn run<D: KernelDevice, V: VoltageElement>(
             neuron: &mut ExactNeuron<D>,
-            what: &'static str,
+            rule: SpikeRule,
             inputs: &impl DynInput<D>,
         ) -> Result<()> {
-            crate::device::check_len(what, neuron.len(), inputs.len())?;
+            crate::device::check_len(rule_input(rule), neuron.len(), inputs.len())?;
             neuron.fused_step::<V>(|device, spikes, voltage| {
-                inputs.with_typed::<T, _>(device, |x| {
-                    R::bytes::<V>(device, x, spikes, Some(voltage), None)
-                })?
+                device.step_dyn_typed::<V>(rule, inputs, spikes, Some(voltage), None)
             })?;
             Ok(())
         }
-        let what = rule_input(rule);
-        with_input_type!(rule, inputs.dtype(), R, T => {
-            with_voltage_type!(voltage, V => run::<D, R, T, V>(self, what, inputs))
-        })
+        check_types(rule, inputs.dtype(), voltage)?;
+        with_float!(voltage, "voltage", V => run::<D, V>(self, rule, inputs))
     }
 
     /// `T` steps by `rule` in one launch on inputs of a run-time type
@@ -306,10 +119,9 @@ impl<D: KernelDevice> ExactNeuron<D> {
     ) -> Result<StepTrace> {
         let vtype = voltage.unwrap_or(DType::F32);
         let with_voltage = voltage.is_some();
-        with_input_type!(rule, inputs.dtype(), R, T => {
-            with_voltage_type!(vtype, V => {
-                steps_host::<D, R, T, V>(self, inputs, format, with_voltage)
-            })
+        check_types(rule, inputs.dtype(), vtype)?;
+        with_float!(vtype, "voltage", V => {
+            steps_host::<D, V>(self, rule, inputs, format, with_voltage)
         })
     }
 }
@@ -322,8 +134,9 @@ fn rule_input(rule: SpikeRule) -> &'static str {
     }
 }
 
-fn steps_host<D: KernelDevice, R: StepKernels<D, T>, T: Element, V: VoltageElement>(
+fn steps_host<D: KernelDevice, V: VoltageElement>(
     neuron: &mut ExactNeuron<D>,
+    rule: SpikeRule,
     inputs: &impl DynInput<D>,
     format: SpikeFormat,
     with_voltage: bool,
@@ -343,9 +156,7 @@ fn steps_host<D: KernelDevice, R: StepKernels<D, T>, T: Element, V: VoltageEleme
                 &mut trace,
                 voltage.as_mut(),
                 |device, spikes, volt, state| {
-                    inputs.with_typed::<T, _>(device, |x| {
-                        R::bytes::<V>(device, x, spikes, volt, Some(state))
-                    })?
+                    device.step_dyn_typed::<V>(rule, inputs, spikes, volt, Some(state))
                 },
             )?;
             SpikeTrace::Bytes(neuron.device().to_host(&trace)?)
@@ -357,9 +168,15 @@ fn steps_host<D: KernelDevice, R: StepKernels<D, T>, T: Element, V: VoltageEleme
                 &mut words,
                 voltage.as_mut(),
                 |device, rows, count, words, volt, state| {
-                    inputs.with_typed::<T, _>(device, |x| {
-                        R::bits::<V>(device, x, rows, count, words, volt, Some(state))
-                    })?
+                    device.step_bits_dyn_typed::<V>(
+                        rule,
+                        inputs,
+                        rows,
+                        count,
+                        words,
+                        volt,
+                        Some(state),
+                    )
                 },
             )?;
             let mut host = vec![0u32; D::words_len(&words)];

@@ -42,7 +42,9 @@
 //! - [`device`]: the backend trait [`KernelDevice`] (typed transfers and the
 //!   operations of the entry table: spikes as bytes or bits, the voltage
 //!   view, the fused and multi-step steps), implemented by [`Cpu`] and
-//!   [`Cuda`];
+//!   [`Cuda`]; [`pair_launch`] gives the devices that run the PTX kernels
+//!   the length checks and plans of the operations that read one buffer and
+//!   write another;
 //! - [`ExactNeuron`]: the state machine over any device, with its parameters
 //!   (`NeuronParams`, which also round the voltages to each type) and its
 //!   view cache;
@@ -50,23 +52,31 @@
 //!   taking and giving [`HostValues`] / [`HostSlice`] (or CUDA device
 //!   memory by address, [`cuda::DeviceValues`]), and the bit, fused and
 //!   multi-step forms ([`ExactNeuron::forward_steps_dyn`], [`StepTrace`]);
+//! - [`any_buffer`] and [`dyn_kernels`]: device buffers of a run-time
+//!   element type and every device's kernel calls on them (and on any
+//!   [`DynInput`]), each checked against the entry table: what a caller
+//!   that holds bare buffers rather than a neuron (the bench) uses;
 //! - [`AnyNeuron`]: one handle for a neuron on either backend, chosen at run
 //!   time (what the command-line tool and a C caller hold).
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod any_buffer;
 mod any_neuron;
 mod cpu;
 pub mod cuda;
 pub mod device;
 pub mod dtype;
+pub mod dyn_kernels;
 pub mod dynamic;
 mod dynamic_steps;
 mod error;
+mod host_memory;
 pub mod kernel;
 pub mod launch;
 mod neuron;
+pub mod pair_launch;
 mod params;
 mod pyrepr;
 mod shape;

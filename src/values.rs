@@ -11,8 +11,9 @@ use std::any::{Any, TypeId};
 use half::{bf16, f16};
 
 use crate::device::host_zeroed;
-use crate::dtype::{DType, Element};
+use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::error::{Error, Result};
+use crate::kernel::SpikeRule;
 
 /// Owned host values of any element type.
 #[derive(Clone, Debug, PartialEq)]
@@ -160,6 +161,35 @@ impl<'a> HostSlice<'a> {
         })
     }
 
+    /// Whether value `i` spikes by `rule` (the bit tests of the kernels:
+    /// `> 0` for a threshold, `!= 0` for an override), or
+    /// [`Error::NoKernel`] for a threshold on `bool` or `u8` values.
+    ///
+    /// # Panics
+    /// When `i` is not below [`len`](Self::len), as indexing does.
+    pub fn spike(&self, rule: SpikeRule, i: usize) -> Result<bool> {
+        fn by<T: ThresholdInput + OverrideValue>(rule: SpikeRule, value: T) -> bool {
+            match rule {
+                SpikeRule::Threshold => value.is_positive(),
+                SpikeRule::Override => value.is_nonzero(),
+            }
+        }
+        Ok(match *self {
+            HostSlice::F16(v) => by(rule, v[i]),
+            HostSlice::BF16(v) => by(rule, v[i]),
+            HostSlice::F32(v) => by(rule, v[i]),
+            HostSlice::F64(v) => by(rule, v[i]),
+            HostSlice::Bool(v) if rule == SpikeRule::Override => v[i].is_nonzero(),
+            HostSlice::U8(v) if rule == SpikeRule::Override => v[i].is_nonzero(),
+            HostSlice::Bool(_) | HostSlice::U8(_) => {
+                return Err(Error::NoKernel {
+                    op: "threshold",
+                    dtype: self.dtype(),
+                })
+            }
+        })
+    }
+
     /// An owned copy.
     pub fn to_values(&self) -> HostValues {
         match *self {
@@ -199,6 +229,35 @@ impl HostValues {
             Err(any) => any,
         };
         HostValues::F64(any.downcast::<Vec<f64>>().map(|v| *v).unwrap_or_default())
+    }
+
+    /// `values` in the voltage type `dtype`, each rounded as
+    /// [`VoltageElement::from_f64`] rounds, or [`Error::NoKernel`] for
+    /// `bool` and `u8`.
+    ///
+    /// ```
+    /// use exact_neuron::{DType, HostValues};
+    ///
+    /// let v = HostValues::voltages(DType::BF16, &[-50.1])?;
+    /// assert_eq!(v.typed::<half::bf16>("v")?[0].to_f64(), -50.0);
+    /// # Ok::<(), exact_neuron::Error>(())
+    /// ```
+    pub fn voltages(dtype: DType, values: &[f64]) -> Result<HostValues> {
+        fn typed<V: VoltageElement>(values: &[f64]) -> HostValues {
+            HostValues::new(values.iter().map(|&v| V::from_f64(v)).collect())
+        }
+        Ok(match dtype {
+            DType::F16 => typed::<f16>(values),
+            DType::BF16 => typed::<bf16>(values),
+            DType::F32 => typed::<f32>(values),
+            DType::F64 => typed::<f64>(values),
+            DType::Bool | DType::U8 => {
+                return Err(Error::NoKernel {
+                    op: "voltage",
+                    dtype,
+                })
+            }
+        })
     }
 
     /// `len` zero values of `dtype` (`false`, `0`, `+0.0`), or
@@ -363,5 +422,36 @@ mod tests {
         let values = HostValues::new(vec![1.0f32]);
         let err = values.typed::<f64>("inputs").unwrap_err();
         assert_eq!(err.to_string(), "inputs are f32, expected f64");
+    }
+
+    #[test]
+    fn spikes_of_run_time_values_follow_the_bit_tests() {
+        let floats = [0.5f32, -0.0, f32::NAN, 0.0, f32::from_bits(1)];
+        let values = HostSlice::new(&floats);
+        let threshold: Vec<bool> = (0..5)
+            .map(|i| values.spike(SpikeRule::Threshold, i).unwrap())
+            .collect();
+        assert_eq!(threshold, [true, false, false, false, true]);
+        let overrides: Vec<bool> = (0..5)
+            .map(|i| values.spike(SpikeRule::Override, i).unwrap())
+            .collect();
+        assert_eq!(overrides, [true, false, true, false, true]);
+        let bytes = HostSlice::new(&[0u8, 7]);
+        assert!(!bytes.spike(SpikeRule::Override, 0).unwrap());
+        assert!(bytes.spike(SpikeRule::Override, 1).unwrap());
+        assert!(matches!(
+            bytes.spike(SpikeRule::Threshold, 1),
+            Err(Error::NoKernel {
+                dtype: DType::U8,
+                ..
+            })
+        ));
+        assert!(matches!(
+            HostValues::voltages(DType::Bool, &[1.0]),
+            Err(Error::NoKernel { .. })
+        ));
+        let v = HostValues::voltages(DType::F32, &[-50.1, f64::NAN]).unwrap();
+        assert_eq!(v.typed::<f32>("v").unwrap()[0], -50.1f32);
+        assert!(v.typed::<f32>("v").unwrap()[1].is_nan());
     }
 }

@@ -4,15 +4,17 @@
 //! graph).
 //!
 //! The forms on spike bits and the fused step are in `launches_bits.rs`,
-//! built the same way: check the type and every pointer, build the plan,
-//! launch it on [`device_on`]'s device.
+//! built the same way: check the type and every pointer, then hand the
+//! buffers and the plan to [`launch`], the one path to the device, which
+//! checks every buffer with the driver first.
 
 use std::ffi::{c_int, c_void};
 
+use exact_neuron::cudarc::driver::CudaContext;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::Op;
 use exact_neuron::launch::{kernel_for, LaunchPlan};
-use exact_neuron::{Cuda, DType, NeuronParams, VoltageElement};
+use exact_neuron::{DType, NeuronParams, VoltageElement};
 
 use crate::cuda_device::device_on;
 use crate::device_memory::device_buffer;
@@ -34,6 +36,68 @@ pub(crate) fn check_nonzero(len: usize) -> Outcome {
     }
 }
 
+/// `rest_v` and `thresh_v` in `dtype` as the neuron rounds them, as bit
+/// patterns; `EN_ERR_VOLTAGE_OVERFLOW` when one does not fit.
+pub(crate) fn voltage_bits(dtype: DType, rest_v: f64, thresh_v: f64) -> Outcome<(u64, u64)> {
+    fn bits<T: VoltageElement>(rest_v: f64, thresh_v: f64) -> Outcome<(u64, u64)> {
+        let (rest, thresh) = NeuronParams::new([1], 1.0, rest_v, thresh_v).voltages::<T>()?;
+        Ok((rest.to_bits_u64(), thresh.to_bits_u64()))
+    }
+    match dtype {
+        DType::F16 => bits::<f16>(rest_v, thresh_v),
+        DType::BF16 => bits::<bf16>(rest_v, thresh_v),
+        DType::F32 => bits::<f32>(rest_v, thresh_v),
+        DType::F64 => bits::<f64>(rest_v, thresh_v),
+        DType::Bool | DType::U8 => Err(exact_neuron::Error::NoKernel {
+            op: "voltage",
+            dtype,
+        }
+        .into()),
+    }
+}
+
+/// `what` is not NULL.
+pub(crate) fn given<T>(what: &str, ptr: *const T) -> Outcome {
+    if ptr.is_null() {
+        Err(Failure::null(what))
+    } else {
+        Ok(())
+    }
+}
+
+/// A checked buffer: its name, address, bytes and alignment.
+pub(crate) type Buffer = (&'static str, *const c_void, usize, usize);
+
+/// Builds the plan on the device of `device` and `stream`, after checking
+/// every buffer with the driver, and queues it.
+///
+/// # Safety
+/// `stream` is as for `en_neuron_new_cuda`; each buffer holds its bytes in
+/// device memory, live and unraced until the kernel has run; `plan` reads
+/// and writes no more than the buffers hold.
+pub(crate) unsafe fn launch(
+    device: c_int,
+    stream: *mut c_void,
+    buffers: &[Buffer],
+    plan: impl FnOnce(&[u64], exact_neuron::launch::GridLimits) -> exact_neuron::Result<LaunchPlan>,
+) -> Outcome {
+    // SAFETY: passed on from this function's contract.
+    let cuda = unsafe { device_on(device, stream) }?;
+    let context: std::sync::Arc<CudaContext> = cuda.stream().context().clone();
+    // `device_on` made the context current on this thread.
+    let mut addrs = [0u64; 4];
+    for (slot, &(what, ptr, bytes, alignment)) in addrs.iter_mut().zip(buffers) {
+        *slot = device_buffer(what, &context, ptr, bytes, alignment)?;
+    }
+    let plan = plan(&addrs[..buffers.len()], cuda.grid_limits())?;
+    // SAFETY: every address is device memory of the stream's context with
+    // room for what the plan touches, as far as the driver can tell
+    // (checked above) and by this function's contract, which also keeps
+    // them live and unraced until the kernel has run.
+    unsafe { cuda.launch(&plan) }?;
+    Ok(())
+}
+
 /// Threshold or override: `spikes[i] = test(values[i])` for `i < len`.
 ///
 /// # Safety
@@ -49,12 +113,8 @@ unsafe fn spike_launch(
 ) -> Outcome {
     let dtype = dtype_of(code)?;
     let what = if threshold { "inputs" } else { "override" };
-    if values.is_null() {
-        return Err(Failure::null(what));
-    }
-    if spikes.is_null() {
-        return Err(Failure::null("spikes"));
-    }
+    given(what, values)?;
+    given("spikes", spikes)?;
     check_nonzero(len)?;
     let value_bytes = byte_len(what, dtype, len)?;
     // Refuse a type without a kernel before touching the device.
@@ -66,25 +126,20 @@ unsafe fn spike_launch(
         },
         dtype,
     )?;
-    // SAFETY: `stream` is a live stream of the device or a special handle
-    // (the contract of the entries).
-    let cuda = unsafe { device_on(device, stream) }?;
-    let context = cuda.stream().context().clone();
-    // `device_on` made the context current on this thread.
-    let input = device_buffer(what, &context, values, value_bytes, dtype.size())?;
-    let output = device_buffer("spikes", &context, spikes.cast_const().cast(), len, 1)?;
-    let limits = cuda.grid_limits();
-    let plan = if threshold {
-        LaunchPlan::threshold_dyn(dtype, len, output, input, limits)
-    } else {
-        LaunchPlan::overrides_dyn(dtype, len, output, input, limits)
-    }?;
-    // SAFETY: both addresses are device memory of the stream's context
-    // with room for `len` elements of their types, as far as the driver
-    // can tell (checked above) and by the entries' contract, which also
-    // keeps them live and unraced until the kernel has run on the stream.
-    unsafe { cuda.launch(&plan) }?;
-    Ok(())
+    let buffers = [
+        (what, values, value_bytes, dtype.size()),
+        ("spikes", spikes.cast_const().cast(), len, 1),
+    ];
+    // SAFETY: passed on from the entries' contract.
+    unsafe {
+        launch(device, stream, &buffers, |a, limits| {
+            if threshold {
+                LaunchPlan::threshold_dyn(dtype, len, a[1], a[0], limits)
+            } else {
+                LaunchPlan::overrides_dyn(dtype, len, a[1], a[0], limits)
+            }
+        })
+    }
 }
 
 /// Queues threshold mode on raw device pointers: `spikes[i] = inputs[i] > 0`
@@ -131,27 +186,6 @@ pub unsafe extern "C" fn en_launch_override(
     entry(|| unsafe { spike_launch(device, stream, dtype, values, spikes, len, false) })
 }
 
-/// The voltage plan for `T`: `rest_v` and `thresh_v` rounded to `T` as the
-/// neuron's view rounds them.
-fn voltage_plan<T: VoltageElement>(
-    len: usize,
-    output: u64,
-    spikes: u64,
-    rest_v: f64,
-    thresh_v: f64,
-    cuda: &Cuda,
-) -> Outcome<LaunchPlan> {
-    let (rest, thresh) = NeuronParams::new([1], 1.0, rest_v, thresh_v).voltages::<T>()?;
-    Ok(LaunchPlan::voltage::<T>(
-        len,
-        output,
-        spikes,
-        rest,
-        thresh,
-        cuda.grid_limits(),
-    )?)
-}
-
 /// Queues the voltage view on raw device pointers: `voltage[i] = spikes[i]
 /// ? thresh_v : rest_v` for `i < len`, in `dtype` (`EN_F16`, `EN_BF16`,
 /// `EN_F32`, `EN_F64`), the two voltages rounded as the neuron rounds them
@@ -175,55 +209,22 @@ pub unsafe extern "C" fn en_launch_voltage(
 ) -> en_status {
     entry(|| {
         let dtype = dtype_of(dtype)?;
-        if spikes.is_null() {
-            return Err(Failure::null("spikes"));
-        }
-        if voltage.is_null() {
-            return Err(Failure::null("voltage"));
-        }
+        given("spikes", spikes)?;
+        given("voltage", voltage)?;
         check_nonzero(len)?;
         let voltage_bytes = byte_len("voltage", dtype, len)?;
         // Refuse a type without a kernel, or voltages that do not fit it,
         // before touching the device.
-        fn rounded<T: VoltageElement>(rest_v: f64, thresh_v: f64) -> Outcome {
-            NeuronParams::new([1], 1.0, rest_v, thresh_v).voltages::<T>()?;
-            Ok(())
+        let (rest, thresh) = voltage_bits(dtype, rest_v, thresh_v)?;
+        let buffers = [
+            ("spikes", spikes.cast(), len, 1),
+            ("voltage", voltage.cast_const(), voltage_bytes, dtype.size()),
+        ];
+        // SAFETY: passed on from this function's contract.
+        unsafe {
+            launch(device, stream, &buffers, |a, limits| {
+                LaunchPlan::voltage_dyn(dtype, len, a[1], a[0], rest, thresh, limits)
+            })
         }
-        match dtype {
-            DType::F16 => rounded::<f16>(rest_v, thresh_v),
-            DType::BF16 => rounded::<bf16>(rest_v, thresh_v),
-            DType::F32 => rounded::<f32>(rest_v, thresh_v),
-            DType::F64 => rounded::<f64>(rest_v, thresh_v),
-            DType::Bool | DType::U8 => Err(exact_neuron::Error::NoKernel {
-                op: "voltage",
-                dtype,
-            }
-            .into()),
-        }?;
-        // SAFETY: `stream` is a live stream of the device or a special
-        // handle (this function's contract).
-        let cuda = unsafe { device_on(device, stream) }?;
-        let context = cuda.stream().context().clone();
-        let input = device_buffer("spikes", &context, spikes.cast(), len, 1)?;
-        let output = device_buffer(
-            "voltage",
-            &context,
-            voltage.cast_const(),
-            voltage_bytes,
-            dtype.size(),
-        )?;
-        let plan = match dtype {
-            DType::F16 => voltage_plan::<f16>(len, output, input, rest_v, thresh_v, &cuda),
-            DType::BF16 => voltage_plan::<bf16>(len, output, input, rest_v, thresh_v, &cuda),
-            DType::F32 => voltage_plan::<f32>(len, output, input, rest_v, thresh_v, &cuda),
-            DType::F64 => voltage_plan::<f64>(len, output, input, rest_v, thresh_v, &cuda),
-            DType::Bool | DType::U8 => unreachable!("refused above"),
-        }?;
-        // SAFETY: both addresses are device memory of the stream's context
-        // with room for `len` elements of their types, as far as the
-        // driver can tell (checked above) and by this function's contract,
-        // which also keeps them live and unraced until the kernel has run.
-        unsafe { cuda.launch(&plan) }?;
-        Ok(())
     })
 }

@@ -7,17 +7,14 @@
 
 use std::ffi::{c_int, c_void};
 
-use exact_neuron::cudarc::driver::CudaContext;
-use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::SpikeRule;
 use exact_neuron::launch::{kernel_for, words_per_row, LaunchPlan, VoltageTarget};
-use exact_neuron::{DType, NeuronParams, VoltageElement};
+use exact_neuron::DType;
 
-use crate::cuda_device::device_on;
-use crate::device_memory::device_buffer;
 use crate::dtype::{dtype_of, en_dtype_code};
 use crate::entry::{entry, Failure, Outcome};
 use crate::host_memory::byte_len;
+use crate::launches::{given, launch, voltage_bits, Buffer};
 use crate::spike_format::voltage_of;
 use crate::status::en_status;
 
@@ -41,68 +38,6 @@ fn grid_of(rows: usize, count: usize) -> Outcome<(usize, usize)> {
     })?;
     // rows * ceil(count / 32) <= rows * count
     Ok((neurons, rows * words_per_row(count)))
-}
-
-/// `rest_v` and `thresh_v` in `dtype` as the neuron rounds them, as bit
-/// patterns; `EN_ERR_VOLTAGE_OVERFLOW` when one does not fit.
-fn voltage_bits(dtype: DType, rest_v: f64, thresh_v: f64) -> Outcome<(u64, u64)> {
-    fn bits<T: VoltageElement>(rest_v: f64, thresh_v: f64) -> Outcome<(u64, u64)> {
-        let (rest, thresh) = NeuronParams::new([1], 1.0, rest_v, thresh_v).voltages::<T>()?;
-        Ok((rest.to_bits_u64(), thresh.to_bits_u64()))
-    }
-    match dtype {
-        DType::F16 => bits::<f16>(rest_v, thresh_v),
-        DType::BF16 => bits::<bf16>(rest_v, thresh_v),
-        DType::F32 => bits::<f32>(rest_v, thresh_v),
-        DType::F64 => bits::<f64>(rest_v, thresh_v),
-        DType::Bool | DType::U8 => Err(exact_neuron::Error::NoKernel {
-            op: "voltage",
-            dtype,
-        }
-        .into()),
-    }
-}
-
-/// `what` is not NULL.
-fn given<T>(what: &str, ptr: *const T) -> Outcome {
-    if ptr.is_null() {
-        Err(Failure::null(what))
-    } else {
-        Ok(())
-    }
-}
-
-/// A checked buffer: its name, address, bytes and alignment.
-type Buffer = (&'static str, *const c_void, usize, usize);
-
-/// Builds the plan on the device of `device` and `stream`, after checking
-/// every buffer with the driver, and queues it.
-///
-/// # Safety
-/// `stream` is as for `en_neuron_new_cuda`; each buffer holds its bytes in
-/// device memory, live and unraced until the kernel has run; `plan` reads
-/// and writes no more than the buffers hold.
-unsafe fn launch(
-    device: c_int,
-    stream: *mut c_void,
-    buffers: &[Buffer],
-    plan: impl FnOnce(&[u64], exact_neuron::launch::GridLimits) -> exact_neuron::Result<LaunchPlan>,
-) -> Outcome {
-    // SAFETY: passed on from this function's contract.
-    let cuda = unsafe { device_on(device, stream) }?;
-    let context: std::sync::Arc<CudaContext> = cuda.stream().context().clone();
-    // `device_on` made the context current on this thread.
-    let mut addrs = [0u64; 4];
-    for (slot, &(what, ptr, bytes, alignment)) in addrs.iter_mut().zip(buffers) {
-        *slot = device_buffer(what, &context, ptr, bytes, alignment)?;
-    }
-    let plan = plan(&addrs[..buffers.len()], cuda.grid_limits())?;
-    // SAFETY: every address is device memory of the stream's context with
-    // room for what the plan touches, as far as the driver can tell
-    // (checked above) and by this function's contract, which also keeps
-    // them live and unraced until the kernel has run.
-    unsafe { cuda.launch(&plan) }?;
-    Ok(())
 }
 
 /// Threshold or override into bits.

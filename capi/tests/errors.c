@@ -25,6 +25,16 @@
         CHECK(strcmp(en_last_error(), "") == 0, "%s left \"%s\"", #call, en_last_error()); \
     } while (0)
 
+/* A row of a misuse table: the status `got` of row `row` of `table` is
+   `expected` and the message contains `part` (EXPECT for a table). */
+static void expect_row(const char *table, size_t row, en_status got, en_status expected,
+                       const char *part) {
+    CHECK(got == expected, "%s row %lu gave %s (%s), expected %s", table, (unsigned long)row,
+          en_status_name(got), en_last_error(), en_status_name(expected));
+    CHECK(strstr(en_last_error(), part) != NULL, "%s row %lu: message \"%s\" lacks \"%s\"",
+          table, (unsigned long)row, en_last_error(), part);
+}
+
 /* A status that a machine without a GPU (or with one) may give. */
 static int no_gpu(en_status status) {
     return status == EN_ERR_NO_DRIVER || status == EN_ERR_NO_DEVICE;
@@ -325,61 +335,71 @@ static void bit_fused_and_multi_step_misuse(void) {
     misaligned[2] = 0;
     bits_are(neuron, expected, "refused fused steps");
 
-    /* The multi-step call. */
-    EXPECT(en_neuron_forward_steps(NULL, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_NULL_POINTER, "neuron");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, NULL, 8, EN_SPIKES_BYTES, trace, 8,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_NULL_POINTER, "inputs");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, NULL, 8,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_NULL_POINTER, "spike_trace");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8, EN_F32,
-                                   NULL, 8),
-           EN_ERR_NULL_POINTER, "voltage");
-    EXPECT(en_neuron_forward_steps(neuron, (en_dtype)6, inputs, 8, EN_SPIKES_BYTES, trace, 8,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_BAD_DTYPE, "6");
-    EXPECT(en_neuron_forward_steps(neuron, EN_BOOL, inputs, 8, EN_SPIKES_BYTES, trace, 8,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_NO_KERNEL, "bool");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, (en_spike_format)2, trace, 8,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_BAD_FORMAT, "spike format 2");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, (en_spike_format)-1, trace, 8,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_BAD_FORMAT, "-1");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8,
-                                   (en_dtype)7, vtrace, 8),
-           EN_ERR_BAD_DTYPE, "7");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8,
-                                   EN_NO_VOLTAGE, vtrace, 8),
-           EN_ERR_LENGTH_MISMATCH, "EN_NO_VOLTAGE");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8,
-                                   EN_NO_VOLTAGE, NULL, 8),
-           EN_ERR_LENGTH_MISMATCH, "voltage_trace has 8");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 7, EN_SPIKES_BYTES, trace, 7,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_LENGTH_MISMATCH, "multiple of 4");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 0, EN_SPIKES_BYTES, trace, 0,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_LENGTH_MISMATCH, "has 0 elements");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 7,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_LENGTH_MISMATCH, "spike_trace has 7 elements, expected 8");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BITS, words, 8,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_LENGTH_MISMATCH, "spike_trace has 8 elements, expected 2");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES, trace, 8, EN_F32,
-                                   vtrace, 4),
-           EN_ERR_LENGTH_MISMATCH, "voltage_trace has 4 elements, expected 8");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BITS, misaligned + 1, 2,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_BAD_VALUES, "align");
-    EXPECT(en_neuron_forward_steps(neuron, EN_F32, inputs, huge, EN_SPIKES_BYTES, trace, huge,
-                                   EN_NO_VOLTAGE, NULL, 0),
-           EN_ERR_TOO_LARGE, "too many bytes");
+    /* The multi-step call: one misuse a row, refused with its status and
+       a part of its message. */
+    {
+        const struct {
+            en_neuron *neuron;
+            en_dtype dtype;
+            const void *inputs;
+            size_t len;
+            en_spike_format format;
+            void *trace;
+            size_t trace_len;
+            en_dtype voltage_dtype;
+            void *voltage;
+            size_t voltage_len;
+            en_status status;
+            const char *part;
+        } refused[] = {
+            {NULL, EN_F32, inputs, 8, EN_SPIKES_BYTES,
+             trace, 8, EN_NO_VOLTAGE, NULL, 0, EN_ERR_NULL_POINTER, "neuron"},
+            {neuron, EN_F32, NULL, 8, EN_SPIKES_BYTES,
+             trace, 8, EN_NO_VOLTAGE, NULL, 0, EN_ERR_NULL_POINTER, "inputs"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES,
+             NULL, 8, EN_NO_VOLTAGE, NULL, 0, EN_ERR_NULL_POINTER, "spike_trace"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES,
+             trace, 8, EN_F32, NULL, 8, EN_ERR_NULL_POINTER, "voltage"},
+            {neuron, (en_dtype)6, inputs, 8, EN_SPIKES_BYTES,
+             trace, 8, EN_NO_VOLTAGE, NULL, 0, EN_ERR_BAD_DTYPE, "6"},
+            {neuron, EN_BOOL, inputs, 8, EN_SPIKES_BYTES,
+             trace, 8, EN_NO_VOLTAGE, NULL, 0, EN_ERR_NO_KERNEL, "bool"},
+            {neuron, EN_F32, inputs, 8, (en_spike_format)2,
+             trace, 8, EN_NO_VOLTAGE, NULL, 0, EN_ERR_BAD_FORMAT, "spike format 2"},
+            {neuron, EN_F32, inputs, 8, (en_spike_format)-1,
+             trace, 8, EN_NO_VOLTAGE, NULL, 0, EN_ERR_BAD_FORMAT, "-1"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES,
+             trace, 8, (en_dtype)7, vtrace, 8, EN_ERR_BAD_DTYPE, "7"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES,
+             trace, 8, EN_NO_VOLTAGE, vtrace, 8, EN_ERR_LENGTH_MISMATCH, "EN_NO_VOLTAGE"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES,
+             trace, 8, EN_NO_VOLTAGE, NULL, 8, EN_ERR_LENGTH_MISMATCH, "voltage_trace has 8"},
+            {neuron, EN_F32, inputs, 7, EN_SPIKES_BYTES,
+             trace, 7, EN_NO_VOLTAGE, NULL, 0, EN_ERR_LENGTH_MISMATCH, "multiple of 4"},
+            {neuron, EN_F32, inputs, 0, EN_SPIKES_BYTES,
+             trace, 0, EN_NO_VOLTAGE, NULL, 0, EN_ERR_LENGTH_MISMATCH, "has 0 elements"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES,
+             trace, 7, EN_NO_VOLTAGE, NULL, 0, EN_ERR_LENGTH_MISMATCH, "spike_trace has 7 elements, expected 8"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BITS,
+             words, 8, EN_NO_VOLTAGE, NULL, 0, EN_ERR_LENGTH_MISMATCH, "spike_trace has 8 elements, expected 2"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BYTES,
+             trace, 8, EN_F32, vtrace, 4, EN_ERR_LENGTH_MISMATCH, "voltage_trace has 4 elements, expected 8"},
+            {neuron, EN_F32, inputs, 8, EN_SPIKES_BITS,
+             misaligned + 1, 2, EN_NO_VOLTAGE, NULL, 0, EN_ERR_BAD_VALUES, "align"},
+            {neuron, EN_F32, inputs, huge, EN_SPIKES_BYTES,
+             trace, huge, EN_NO_VOLTAGE, NULL, 0, EN_ERR_TOO_LARGE, "too many bytes"},
+        };
+        size_t i;
+        for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            expect_row("en_neuron_forward_steps", i,
+                       en_neuron_forward_steps(refused[i].neuron, refused[i].dtype,
+                                               refused[i].inputs, refused[i].len,
+                                               refused[i].format, refused[i].trace,
+                                               refused[i].trace_len, refused[i].voltage_dtype,
+                                               refused[i].voltage, refused[i].voltage_len),
+                       refused[i].status, refused[i].part);
+        }
+    }
     EXPECT(en_neuron_forward_override_steps(neuron, EN_F32, inputs, 8, EN_SPIKES_BITS, words, 1,
                                             EN_NO_VOLTAGE, NULL, 0),
            EN_ERR_LENGTH_MISMATCH, "expected 2");
@@ -445,45 +465,60 @@ static void stateless_bit_and_fused_launch_misuse(void) {
            EN_ERR_NO_KERNEL, "voltage");
     EXPECT(en_launch_voltage_bits(0, NULL, EN_BF16, words, 2, 40, -60.0, 1e39, values),
            EN_ERR_VOLTAGE_OVERFLOW, "thresh_v");
-    EXPECT(en_launch_step(0, NULL, EN_F32, NULL, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
-                          NULL, 0),
-           EN_ERR_NULL_POINTER, "inputs");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, NULL, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
-                          NULL, 0),
-           EN_ERR_NULL_POINTER, "spikes");
-    EXPECT(en_launch_step(0, NULL, (en_dtype)6, values, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0,
-                          -50.0, NULL, 0),
-           EN_ERR_BAD_DTYPE, "6");
-    EXPECT(en_launch_step(0, NULL, EN_BOOL, values, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
-                          NULL, 0),
-           EN_ERR_NO_KERNEL, "bool");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_F32, NULL, -60.0, -50.0, NULL,
-                          0),
-           EN_ERR_NULL_POINTER, "voltage");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_NO_VOLTAGE, values, -60.0,
-                          -50.0, NULL, 0),
-           EN_ERR_LENGTH_MISMATCH, "EN_NO_VOLTAGE");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, (en_dtype)8, values, -60.0, -50.0,
-                          NULL, 0),
-           EN_ERR_BAD_DTYPE, "8");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 0, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
-                          NULL, 0),
-           EN_ERR_LENGTH_MISMATCH, "len is 0");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
-                          NULL, 4),
-           EN_ERR_NULL_POINTER, "state");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
-                          spikes, 0),
-           EN_ERR_LENGTH_MISMATCH, "state_len is 0");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 4, spikes, EN_NO_VOLTAGE, NULL, -60.0, -50.0,
-                          spikes, 8),
-           EN_ERR_LENGTH_MISMATCH, "state has 8");
-    EXPECT(en_launch_step(0, NULL, EN_F64, values, SIZE_MAX, spikes, EN_NO_VOLTAGE, NULL, -60.0,
-                          -50.0, NULL, 0),
-           EN_ERR_TOO_LARGE, "too many bytes");
-    EXPECT(en_launch_step(0, NULL, EN_F32, values, 64, spikes, EN_F16, values, 1e40, -50.0, NULL,
-                          0),
-           EN_ERR_VOLTAGE_OVERFLOW, "rest_v");
+    /* The fused step: one misuse a row (device 0 and the default stream),
+       refused with its status and a part of its message. */
+    {
+        const struct {
+            en_dtype dtype;
+            const void *inputs;
+            size_t len;
+            uint8_t *spikes;
+            en_dtype voltage_dtype;
+            void *voltage;
+            double rest_v, thresh_v;
+            uint8_t *state;
+            size_t state_len;
+            en_status status;
+            const char *part;
+        } refused[] = {
+            {EN_F32, NULL, 64, spikes, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, NULL, 0, EN_ERR_NULL_POINTER, "inputs"},
+            {EN_F32, values, 64, NULL, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, NULL, 0, EN_ERR_NULL_POINTER, "spikes"},
+            {(en_dtype)6, values, 64, spikes, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, NULL, 0, EN_ERR_BAD_DTYPE, "6"},
+            {EN_BOOL, values, 64, spikes, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, NULL, 0, EN_ERR_NO_KERNEL, "bool"},
+            {EN_F32, values, 64, spikes, EN_F32,
+             NULL, -60.0, -50.0, NULL, 0, EN_ERR_NULL_POINTER, "voltage"},
+            {EN_F32, values, 64, spikes, EN_NO_VOLTAGE,
+             values, -60.0, -50.0, NULL, 0, EN_ERR_LENGTH_MISMATCH, "EN_NO_VOLTAGE"},
+            {EN_F32, values, 64, spikes, (en_dtype)8,
+             values, -60.0, -50.0, NULL, 0, EN_ERR_BAD_DTYPE, "8"},
+            {EN_F32, values, 0, spikes, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, NULL, 0, EN_ERR_LENGTH_MISMATCH, "len is 0"},
+            {EN_F32, values, 64, spikes, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, NULL, 4, EN_ERR_NULL_POINTER, "state"},
+            {EN_F32, values, 64, spikes, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, spikes, 0, EN_ERR_LENGTH_MISMATCH, "state_len is 0"},
+            {EN_F32, values, 4, spikes, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, spikes, 8, EN_ERR_LENGTH_MISMATCH, "state has 8"},
+            {EN_F64, values, SIZE_MAX, spikes, EN_NO_VOLTAGE,
+             NULL, -60.0, -50.0, NULL, 0, EN_ERR_TOO_LARGE, "too many bytes"},
+            {EN_F32, values, 64, spikes, EN_F16,
+             values, 1e40, -50.0, NULL, 0, EN_ERR_VOLTAGE_OVERFLOW, "rest_v"},
+        };
+        size_t i;
+        for (i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            expect_row("en_launch_step", i,
+                       en_launch_step(0, NULL, refused[i].dtype, refused[i].inputs,
+                                      refused[i].len, refused[i].spikes,
+                                      refused[i].voltage_dtype, refused[i].voltage,
+                                      refused[i].rest_v, refused[i].thresh_v,
+                                      refused[i].state, refused[i].state_len),
+                       refused[i].status, refused[i].part);
+        }
+    }
     EXPECT(en_launch_step_override(0, NULL, (en_dtype)-4, values, 64, spikes, EN_NO_VOLTAGE, NULL,
                                    -60.0, -50.0, NULL, 0),
            EN_ERR_BAD_DTYPE, "-4");

@@ -33,13 +33,16 @@ use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 pub use probe::{default_stream, probe};
 pub use raw::{DeviceValues, RawView};
 
-use crate::device::{check_bits_len, check_len, KernelDevice, StepVoltage};
+use crate::device::{
+    check_bits_len, check_len, step_state_first_row, step_state_start, KernelDevice, StepVoltage,
+};
 use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::dynamic::DynInput;
 use crate::error::{Error, Result};
 use crate::kernel::SpikeRule;
 use crate::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget, MAX_ARGS};
 use crate::neuron::ExactNeuron;
+use crate::pair_launch::PairLaunch;
 use crate::params::NeuronParams;
 use registry::KernelSet;
 
@@ -173,33 +176,32 @@ impl Cuda {
 }
 
 impl Cuda {
-    /// Words from `rows * count` inputs by `rule` (threshold or override
-    /// into bits), after the checks of every safe launch.
-    fn pack<T: Element>(
+    /// The launch of every operation that reads one buffer and writes
+    /// another (`call` says which): both buffers' contexts and lengths are
+    /// checked before their addresses are taken.
+    fn launch_pair<I, O>(
         &self,
-        rule: SpikeRule,
-        inputs: &(dyn DevicePtr<T> + '_),
-        rows: usize,
-        count: usize,
-        words: &mut CudaSlice<u32>,
+        call: PairLaunch,
+        input: &(dyn DevicePtr<I> + '_),
+        output: &mut CudaSlice<O>,
     ) -> Result<()> {
-        self.check_context("inputs", inputs)?;
-        self.check_context("spike words", words)?;
-        check_bits_len("inputs", rows, count, inputs.len(), words.len())?;
-        let (input, _read) = inputs.device_ptr(&self.stream);
-        let (out, _write) = words.device_ptr_mut(&self.stream);
-        let plan = match rule {
-            SpikeRule::Threshold => {
-                LaunchPlan::threshold_bits_dyn(T::DTYPE, rows, count, out, input, self.limits)
-            }
-            SpikeRule::Override => {
-                LaunchPlan::overrides_bits_dyn(T::DTYPE, rows, count, out, input, self.limits)
-            }
-        }?;
-        // SAFETY: both buffers live on this stream's context (checked
-        // above) and hold `rows * count` inputs and `rows * ceil(count /
-        // 32)` words (checked above), the extents the plan's entry touches;
-        // the guards keep them in use until the launch is queued.
+        let (input_name, output_name) = call.names();
+        self.check_context(input_name, input)?;
+        self.check_context(output_name, output)?;
+        call.check(input.len(), output.len())?;
+        let (input_len, output_len) = (input.len(), output.len());
+        // The guards make the stream wait for earlier writes of the buffers
+        // and, when dropped after the launch, record this use for other
+        // streams (cudarc's event tracking).
+        let (input, _read) = input.device_ptr(&self.stream);
+        let (output, _write) = output.device_ptr_mut(&self.stream);
+        let plan = call.plan(output, output_len, input, input_len, self.limits)?;
+        // SAFETY: both addresses are of live buffers on this stream's
+        // context (both contexts checked above) whose lengths fit the call
+        // (checked above, and again by `plan`), so the entry touches only
+        // their elements; the guards keep them in use until the launch is
+        // queued, and cudarc frees a buffer only after the stream's queued
+        // work on it.
         unsafe { self.launch(&plan) }
     }
 
@@ -266,14 +268,7 @@ impl Cuda {
         let (state, _state) = match state {
             Some(state) => {
                 self.check_context("spike state", state)?;
-                let last = inputs
-                    .len()
-                    .checked_sub(state.len())
-                    .ok_or(Error::LengthMismatch {
-                        what: "spike state",
-                        expected: inputs.len(),
-                        actual: state.len(),
-                    })?;
+                let last = step_state_start(inputs.len(), state.len())?;
                 let (addr, guard) = state.device_ptr_mut(&self.stream);
                 (Some((addr, last)), Some(guard))
             }
@@ -299,19 +294,10 @@ impl Cuda {
         check_bits_len("inputs", rows, count, inputs.len(), words.len())?;
         let total = words.len();
         let (out, _write) = words.device_ptr_mut(&self.stream);
-        let per_row = count.div_ceil(32);
         let (state, _state) = match state {
             Some(state) => {
                 self.check_context("spike state words", state)?;
-                let bad = Error::LengthMismatch {
-                    what: "spike state words",
-                    expected: total,
-                    actual: state.len(),
-                };
-                if state.len() > total || (per_row > 0 && state.len() % per_row != 0) {
-                    return Err(bad);
-                }
-                let last_row = rows - state.len().checked_div(per_row).unwrap_or(0);
+                let last_row = step_state_first_row(rows, count, total, state.len())?;
                 let (addr, guard) = state.device_ptr_mut(&self.stream);
                 (Some((addr, last_row)), Some(guard))
             }
@@ -402,26 +388,20 @@ impl KernelDevice for Cuda {
         Ok(f(&staged))
     }
 
+    fn with_buffer_input<T: Element, R>(
+        &self,
+        buffer: &CudaSlice<T>,
+        f: impl FnOnce(&(dyn DevicePtr<T> + '_)) -> R,
+    ) -> Result<R> {
+        Ok(f(buffer))
+    }
+
     fn threshold<T: ThresholdInput>(
         &self,
         inputs: &(dyn DevicePtr<T> + '_),
         spikes: &mut CudaSlice<u8>,
     ) -> Result<()> {
-        self.check_context("inputs", inputs)?;
-        self.check_context("spike state", spikes)?;
-        check_len("inputs", spikes.len(), inputs.len())?;
-        let n = spikes.len();
-        // The guards make the stream wait for earlier writes of the buffers
-        // and, when dropped after the launch, record this use for other
-        // streams (cudarc's event tracking).
-        let (input, _read) = inputs.device_ptr(&self.stream);
-        let (out, _write) = spikes.device_ptr_mut(&self.stream);
-        let plan = LaunchPlan::threshold::<T>(n, out, input, self.limits)?;
-        // SAFETY: both addresses are of live buffers on this stream's context
-        // (both checked above) with `n` elements each (checked above); the guards keep them in use until
-        // the launch is queued, and cudarc frees a buffer only after the
-        // stream's queued work on it.
-        unsafe { self.launch(&plan) }
+        self.launch_pair(PairLaunch::threshold(T::DTYPE), inputs, spikes)
     }
 
     fn overrides<T: OverrideValue>(
@@ -429,16 +409,7 @@ impl KernelDevice for Cuda {
         values: &(dyn DevicePtr<T> + '_),
         spikes: &mut CudaSlice<u8>,
     ) -> Result<()> {
-        self.check_context("override", values)?;
-        self.check_context("spike state", spikes)?;
-        check_len("override", spikes.len(), values.len())?;
-        let n = spikes.len();
-        let (input, _read) = values.device_ptr(&self.stream);
-        let (out, _write) = spikes.device_ptr_mut(&self.stream);
-        let plan = LaunchPlan::overrides::<T>(n, out, input, self.limits)?;
-        // SAFETY: as in `threshold`: live buffers of this context with `n`
-        // elements each, checked above.
-        unsafe { self.launch(&plan) }
+        self.launch_pair(PairLaunch::overrides(T::DTYPE), values, spikes)
     }
 
     fn voltage<T: VoltageElement>(
@@ -448,17 +419,8 @@ impl KernelDevice for Cuda {
         thresh: T,
         out: &mut CudaSlice<T>,
     ) -> Result<()> {
-        self.check_context("spike state", spikes)?;
-        self.check_context("voltage buffer", out)?;
-        check_len("voltage buffer", spikes.len(), out.len())?;
-        let n = spikes.len();
-        let (input, _read) = spikes.device_ptr(&self.stream);
-        let (output, _write) = out.device_ptr_mut(&self.stream);
-        let plan = LaunchPlan::voltage::<T>(n, output, input, rest, thresh, self.limits)?;
-        // SAFETY: both buffers live on this stream's context (checked above)
-        // with `n` elements each (checked above); the guards keep them in
-        // use until the launch is queued.
-        unsafe { self.launch(&plan) }
+        let call = PairLaunch::voltage(T::DTYPE, rest.to_bits_u64(), thresh.to_bits_u64());
+        self.launch_pair(call, spikes, out)
     }
 
     fn alloc_words(&self, len: usize) -> Result<CudaSlice<u32>> {
@@ -502,7 +464,8 @@ impl KernelDevice for Cuda {
         count: usize,
         words: &mut CudaSlice<u32>,
     ) -> Result<()> {
-        self.pack(SpikeRule::Threshold, inputs, rows, count, words)
+        let call = PairLaunch::pack_bits(SpikeRule::Threshold, T::DTYPE, rows, count);
+        self.launch_pair(call, inputs, words)
     }
 
     fn overrides_bits<T: OverrideValue>(
@@ -512,7 +475,8 @@ impl KernelDevice for Cuda {
         count: usize,
         words: &mut CudaSlice<u32>,
     ) -> Result<()> {
-        self.pack(SpikeRule::Override, values, rows, count, words)
+        let call = PairLaunch::pack_bits(SpikeRule::Override, T::DTYPE, rows, count);
+        self.launch_pair(call, values, words)
     }
 
     fn pack_bits(
@@ -522,7 +486,8 @@ impl KernelDevice for Cuda {
         count: usize,
         words: &mut CudaSlice<u32>,
     ) -> Result<()> {
-        self.pack::<u8>(SpikeRule::Override, bytes, rows, count, words)
+        let call = PairLaunch::pack_bits(SpikeRule::Override, DType::U8, rows, count);
+        self.launch_pair(call, bytes, words)
     }
 
     fn unpack_bits(
@@ -532,15 +497,7 @@ impl KernelDevice for Cuda {
         count: usize,
         bytes: &mut CudaSlice<u8>,
     ) -> Result<()> {
-        self.check_context("spike words", words)?;
-        self.check_context("spike bytes", bytes)?;
-        check_bits_len("spike bytes", rows, count, bytes.len(), words.len())?;
-        let (input, _read) = words.device_ptr(&self.stream);
-        let (out, _write) = bytes.device_ptr_mut(&self.stream);
-        let plan = LaunchPlan::unpack_bits(rows, count, out, input, self.limits)?;
-        // SAFETY: both buffers live on this context with the lengths of
-        // `rows` rows of `count` neurons (checked above).
-        unsafe { self.launch(&plan) }
+        self.launch_pair(PairLaunch::unpack_bits(rows, count), words, bytes)
     }
 
     fn voltage_bits<T: VoltageElement>(
@@ -552,24 +509,9 @@ impl KernelDevice for Cuda {
         thresh: T,
         out: &mut CudaSlice<T>,
     ) -> Result<()> {
-        self.check_context("spike words", words)?;
-        self.check_context("voltage buffer", out)?;
-        check_bits_len("voltage buffer", rows, count, out.len(), words.len())?;
-        let (input, _read) = words.device_ptr(&self.stream);
-        let (output, _write) = out.device_ptr_mut(&self.stream);
-        let plan = LaunchPlan::voltage_bits_dyn(
-            T::DTYPE,
-            rows,
-            count,
-            output,
-            input,
-            rest.to_bits_u64(),
-            thresh.to_bits_u64(),
-            self.limits,
-        )?;
-        // SAFETY: both buffers live on this context with the lengths of
-        // `rows` rows of `count` neurons (checked above).
-        unsafe { self.launch(&plan) }
+        let (rest, thresh) = (rest.to_bits_u64(), thresh.to_bits_u64());
+        let call = PairLaunch::voltage_bits(T::DTYPE, rows, count, rest, thresh);
+        self.launch_pair(call, words, out)
     }
 
     fn step<T: ThresholdInput, V: VoltageElement>(

@@ -21,9 +21,6 @@ pub trait BenchDevice: KernelDevice {
     /// (see `rotation.rs`); `None` on the CPU, whose rows are `cpu`.
     fn l2_bytes(&self) -> Option<u64>;
 
-    /// A buffer as the input of a kernel.
-    fn input<T: Element>(buffer: &Self::Buffer<T>) -> &Self::Slice<'_, T>;
-
     /// The seconds that `k` calls of `f` take, by this device's clock.
     fn time(&self, k: u64, f: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String>;
 

@@ -44,10 +44,6 @@ impl BenchDevice for Cpu {
         None
     }
 
-    fn input<T: Element>(buffer: &Vec<T>) -> &[T] {
-        buffer
-    }
-
     fn time(&self, k: u64, f: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String> {
         let start = Instant::now();
         for _ in 0..k {

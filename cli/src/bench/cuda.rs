@@ -7,7 +7,7 @@ use std::sync::Arc;
 use exact_neuron::cudarc::driver::sys::{
     CUdevice_attribute, CUevent_flags, CUgraphInstantiate_flags, CUstreamCaptureMode,
 };
-use exact_neuron::cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DriverError};
+use exact_neuron::cudarc::driver::{CudaSlice, CudaStream, DriverError};
 use exact_neuron::{Cuda, Element, KernelDevice};
 
 use super::backend::BenchDevice;
@@ -75,10 +75,6 @@ impl BenchDevice for Cuda {
         let attribute = CUdevice_attribute::CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE;
         let bytes = self.stream().context().attribute(attribute).ok()?;
         u64::try_from(bytes).ok()
-    }
-
-    fn input<T: Element>(buffer: &CudaSlice<T>) -> &(dyn DevicePtr<T> + '_) {
-        buffer
     }
 
     fn time(&self, k: u64, f: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String> {

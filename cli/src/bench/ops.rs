@@ -4,10 +4,12 @@
 
 use std::hint::black_box;
 
+use exact_neuron::any_buffer::AnyBuffer;
 use exact_neuron::device::StepVoltage;
+use exact_neuron::dyn_kernels::DynKernels;
 use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::{Kernel, Op};
-use exact_neuron::{DType, OverrideValue, ThresholdInput, VoltageElement};
+use exact_neuron::{DType, Element, HostSlice, HostValues, SpikeRule};
 
 use super::backend::BenchDevice;
 use super::check::{check_bits, check_values, Poison};
@@ -139,40 +141,40 @@ impl Case {
         corrupt: Option<usize>,
     ) -> Result<Timing, String> {
         let steps = self.steps as usize;
-        // The one run-time dispatch of the bench: the row's operation picks
-        // the call, its element type the type parameter. The library's
-        // typed device calls need static types; its run-time layer works
-        // on a neuron, not on bare buffers, so the match stays here.
-        macro_rules! float {
-            ($call:ident) => {
-                match self.dtype {
-                    DType::F16 => $call::<D, f16>(device, n, steps, plan, corrupt),
-                    DType::BF16 => $call::<D, bf16>(device, n, steps, plan, corrupt),
-                    DType::F32 => $call::<D, f32>(device, n, steps, plan, corrupt),
-                    DType::F64 => $call::<D, f64>(device, n, steps, plan, corrupt),
-                    other => Err(format!("no {} kernel for {other}", self.name())),
-                }
-            };
+        // The row's element type picks the type of its test data, once;
+        // the operation reaches its kernel through the library's
+        // run-time-typed calls, which check the pair against the entry
+        // table.
+        match self.dtype {
+            DType::Bool => self.run_on::<D, bool>(device, n, steps, plan, corrupt),
+            DType::U8 => self.run_on::<D, u8>(device, n, steps, plan, corrupt),
+            DType::F16 => self.run_on::<D, f16>(device, n, steps, plan, corrupt),
+            DType::BF16 => self.run_on::<D, bf16>(device, n, steps, plan, corrupt),
+            DType::F32 => self.run_on::<D, f32>(device, n, steps, plan, corrupt),
+            DType::F64 => self.run_on::<D, f64>(device, n, steps, plan, corrupt),
         }
-        macro_rules! any {
-            ($call:ident) => {
-                match self.dtype {
-                    DType::Bool => $call::<D, bool>(device, n, steps, plan, corrupt),
-                    DType::U8 => $call::<D, u8>(device, n, steps, plan, corrupt),
-                    _ => float!($call),
-                }
-            };
-        }
-        match self.op() {
-            Op::Threshold => float!(threshold),
-            Op::Override => any!(overrides),
-            Op::Voltage => float!(voltage),
-            Op::ThresholdBits => float!(threshold_bits),
-            Op::OverrideBits | Op::PackBits => any!(overrides_bits),
-            Op::VoltageBits => float!(voltage_bits),
-            Op::Step => float!(fused_step),
-            op => Err(format!("the bench has no call for {op}")),
-        }
+    }
+
+    /// [`run`](Self::run) with the test data in `T`.
+    fn run_on<D: BenchDevice, T: Sample>(
+        self,
+        device: &D,
+        n: usize,
+        steps: usize,
+        plan: TimingPlan,
+        corrupt: Option<usize>,
+    ) -> Result<Timing, String> {
+        let run = match self.op() {
+            Op::Threshold => threshold::<D, T>,
+            Op::Override => overrides::<D, T>,
+            Op::Voltage => voltage::<D, T>,
+            Op::ThresholdBits => threshold_bits::<D, T>,
+            Op::OverrideBits | Op::PackBits => overrides_bits::<D, T>,
+            Op::VoltageBits => voltage_bits::<D, T>,
+            Op::Step => fused_step::<D, T>,
+            op => return Err(format!("the bench has no call for {op}")),
+        };
+        run(device, n, steps, plan, corrupt)
     }
 }
 
@@ -180,12 +182,29 @@ fn text(err: exact_neuron::Error) -> String {
     err.to_string()
 }
 
-/// The spike of neuron `i` of the test data: threshold and override.
-fn spike_threshold<T: ThresholdInput + Sample>(i: u64) -> bool {
-    T::sample(i).is_positive()
+/// The spike of neuron `i` of the test data by `rule`, by the library's
+/// bit tests.
+fn spike<T: Sample>(rule: SpikeRule, i: u64) -> Result<bool, String> {
+    HostSlice::new(&[T::sample(i)]).spike(rule, 0).map_err(text)
 }
-fn spike_override<T: OverrideValue + Sample>(i: u64) -> bool {
-    T::sample(i).is_nonzero()
+
+/// The test data on `device`, as an input of the run-time-typed calls.
+fn samples<D: BenchDevice, T: Sample>(device: &D, n: usize) -> Result<AnyBuffer<D>, String> {
+    Ok(AnyBuffer::new(device.filled(n, T::sample)?))
+}
+
+/// `[NaN (the poison), rest, thresh]` in the voltage type `V`.
+fn voltages<V: Element>() -> Result<[V; 3], String> {
+    let values = HostValues::voltages(V::DTYPE, &[f64::NAN, REST, THRESH]).map_err(text)?;
+    let values = values.typed::<V>("voltages").map_err(text)?;
+    Ok([values[0], values[1], values[2]])
+}
+
+/// The spike-rule check of an output: expected bits, or the error of a type
+/// the rule does not apply to (found before timing).
+fn spikes_of<T: Sample>(rule: SpikeRule) -> Result<impl Fn(u64) -> bool, String> {
+    spike::<T>(rule, 0)?;
+    Ok(move |i| spike::<T>(rule, i).unwrap_or(false))
 }
 
 /// The spike bytes the voltage rows read.
@@ -193,158 +212,176 @@ fn spike_byte(i: u64) -> u8 {
     (mix(i) & 1) as u8
 }
 
-/// The voltage in `V` of a spike.
-fn volt<V: VoltageElement>(spike: bool) -> V {
-    V::from_f64(if spike { -50.0 } else { -60.0 })
+/// The voltages of the bench's neurons.
+const REST: f64 = -60.0;
+const THRESH: f64 = -50.0;
+
+/// Checks a voltage output of `V` made from the spike bytes `spike_byte`.
+fn check_voltage<D: BenchDevice, V: Sample>(
+    device: &D,
+    out: &AnyBuffer<D>,
+    corrupt: Option<usize>,
+    [rest, thresh]: [V; 2],
+) -> Result<(), String> {
+    let out = out.typed::<V>("voltage buffer").map_err(text)?;
+    check_values(device, out, corrupt, |i| {
+        if spike_byte(i) != 0 {
+            thresh
+        } else {
+            rest
+        }
+    })
 }
 
-fn threshold<D: BenchDevice, T: ThresholdInput + Sample>(
+fn threshold<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
     let mut sets = make_sets(plan.sets, || {
         Ok((
-            device.filled(n, T::sample)?,
+            samples::<D, T>(device, n)?,
             device.filled(n, |_| u8::POISON)?,
         ))
     })?;
     let timing = time_rotating(device, plan, &mut sets, |(x, spikes)| {
         device
-            .threshold(black_box(D::input(x)), black_box(spikes))
+            .threshold_dyn(black_box(x), black_box(spikes))
             .map_err(text)
     })?;
     for (set, (_, spikes)) in sets.iter().enumerate() {
         check_values(device, spikes, corrupt_in(corrupt, set, sets.len()), |i| {
-            u8::from(spike_threshold::<T>(i))
+            u8::from(spike(i))
         })?;
     }
     Ok(timing)
 }
 
-fn overrides<D: BenchDevice, T: OverrideValue + Sample>(
+fn overrides<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let spike = spikes_of::<T>(SpikeRule::Override)?;
     let mut sets = make_sets(plan.sets, || {
         Ok((
-            device.filled(n, T::sample)?,
+            samples::<D, T>(device, n)?,
             device.filled(n, |_| u8::POISON)?,
         ))
     })?;
     let timing = time_rotating(device, plan, &mut sets, |(x, spikes)| {
         device
-            .overrides(black_box(D::input(x)), black_box(spikes))
+            .overrides_dyn(black_box(x), black_box(spikes))
             .map_err(text)
     })?;
     for (set, (_, spikes)) in sets.iter().enumerate() {
         check_values(device, spikes, corrupt_in(corrupt, set, sets.len()), |i| {
-            u8::from(spike_override::<T>(i))
+            u8::from(spike(i))
         })?;
     }
     Ok(timing)
 }
 
-fn voltage<D: BenchDevice, V: VoltageElement>(
+fn voltage<D: BenchDevice, V: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let [nan, rest, thresh] = voltages::<V>()?;
     let mut sets = make_sets(plan.sets, || {
         Ok((
             device.filled(n, spike_byte)?,
-            device.filled(n, |_| V::from_f64(f64::NAN))?,
+            AnyBuffer::new(device.filled(n, |_| nan)?),
         ))
     })?;
-    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
     let timing = time_rotating(device, plan, &mut sets, |(spikes, out)| {
         device
-            .voltage(black_box(spikes), rest, thresh, black_box(out))
+            .voltage_dyn(black_box(spikes), REST, THRESH, black_box(out))
             .map_err(text)
     })?;
     for (set, (_, out)) in sets.iter().enumerate() {
-        check_values(device, out, corrupt_in(corrupt, set, sets.len()), |i| {
-            volt::<V>(spike_byte(i) != 0)
-        })?;
+        let corrupt = corrupt_in(corrupt, set, sets.len());
+        check_voltage(device, out, corrupt, [rest, thresh])?;
     }
     Ok(timing)
 }
 
-fn threshold_bits<D: BenchDevice, T: ThresholdInput + Sample>(
+fn threshold_bits<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
     let mut sets = make_sets(plan.sets, || {
-        Ok((device.filled(n, T::sample)?, poisoned_words(device, n)?))
+        Ok((samples::<D, T>(device, n)?, poisoned_words(device, n)?))
     })?;
     let timing = time_rotating(device, plan, &mut sets, |(x, words)| {
         device
-            .threshold_bits(black_box(D::input(x)), 1, n, black_box(words))
+            .threshold_bits_dyn(black_box(x), 1, n, black_box(words))
             .map_err(text)
     })?;
     for (set, (_, words)) in sets.iter().enumerate() {
         let corrupt = corrupt_in(corrupt, set, sets.len());
-        check_bits(device, words, n, corrupt, spike_threshold::<T>)?;
+        check_bits(device, words, n, corrupt, &spike)?;
     }
     Ok(timing)
 }
 
-fn overrides_bits<D: BenchDevice, T: OverrideValue + Sample>(
+fn overrides_bits<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let spike = spikes_of::<T>(SpikeRule::Override)?;
     let mut sets = make_sets(plan.sets, || {
-        Ok((device.filled(n, T::sample)?, poisoned_words(device, n)?))
+        Ok((samples::<D, T>(device, n)?, poisoned_words(device, n)?))
     })?;
     let timing = time_rotating(device, plan, &mut sets, |(x, words)| {
         device
-            .overrides_bits(black_box(D::input(x)), 1, n, black_box(words))
+            .overrides_bits_dyn(black_box(x), 1, n, black_box(words))
             .map_err(text)
     })?;
     for (set, (_, words)) in sets.iter().enumerate() {
         let corrupt = corrupt_in(corrupt, set, sets.len());
-        check_bits(device, words, n, corrupt, spike_override::<T>)?;
+        check_bits(device, words, n, corrupt, &spike)?;
     }
     Ok(timing)
 }
 
-fn voltage_bits<D: BenchDevice, V: VoltageElement>(
+fn voltage_bits<D: BenchDevice, V: Sample>(
     device: &D,
     n: usize,
     _steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let [nan, rest, thresh] = voltages::<V>()?;
     let bytes = device.filled(n, spike_byte)?;
     let mut sets = make_sets(plan.sets, || {
         let mut words = device.alloc_words(n.div_ceil(32)).map_err(text)?;
         device.pack_bits(&bytes, 1, n, &mut words).map_err(text)?;
-        Ok((words, device.filled(n, |_| V::from_f64(f64::NAN))?))
+        Ok((words, AnyBuffer::new(device.filled(n, |_| nan)?)))
     })?;
     drop(bytes);
-    let (rest, thresh) = (volt::<V>(false), volt::<V>(true));
     let timing = time_rotating(device, plan, &mut sets, |(words, out)| {
         device
-            .voltage_bits(black_box(words), 1, n, rest, thresh, black_box(out))
+            .voltage_bits_dyn(black_box(words), 1, n, REST, THRESH, black_box(out))
             .map_err(text)
     })?;
     for (set, (_, out)) in sets.iter().enumerate() {
-        check_values(device, out, corrupt_in(corrupt, set, sets.len()), |i| {
-            volt::<V>(spike_byte(i) != 0)
-        })?;
+        let corrupt = corrupt_in(corrupt, set, sets.len());
+        check_voltage(device, out, corrupt, [rest, thresh])?;
     }
     Ok(timing)
 }
@@ -352,13 +389,14 @@ fn voltage_bits<D: BenchDevice, V: VoltageElement>(
 /// The fused threshold step, spikes as bytes and the voltage in f32, over
 /// `steps` steps of `n` neurons in one launch (the state, the last step's
 /// spikes, written when `steps` > 1).
-fn fused_step<D: BenchDevice, T: ThresholdInput + Sample>(
+fn fused_step<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
     steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
+    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
     let total = n
         .checked_mul(steps)
         .ok_or_else(|| format!("{steps} steps of {n} neurons overflow"))?;
@@ -368,52 +406,48 @@ fn fused_step<D: BenchDevice, T: ThresholdInput + Sample>(
         } else {
             None
         };
-        Ok(StepSet::<D, T> {
-            x: device.filled(total, T::sample)?,
+        Ok(StepSet::<D> {
+            x: samples::<D, T>(device, total)?,
             spikes: device.filled(total, |_| u8::POISON)?,
-            out: device.filled(total, |_| f32::NAN)?,
+            out: AnyBuffer::new(device.filled(total, |_| f32::NAN)?),
             state,
         })
     })?;
-    let (rest, thresh) = (volt::<f32>(false), volt::<f32>(true));
     let timing = time_rotating(device, plan, &mut sets, |set| {
         let voltage = StepVoltage {
             out: &mut set.out,
-            rest,
-            thresh,
+            rest: REST,
+            thresh: THRESH,
         };
         device
-            .step::<T, f32>(
-                black_box(D::input(&set.x)),
+            .step_dyn(
+                SpikeRule::Threshold,
+                black_box(&set.x),
                 black_box(&mut set.spikes),
                 Some(voltage),
                 set.state.as_mut(),
             )
             .map_err(text)
     })?;
+    let [_, rest, thresh] = voltages::<f32>()?;
     for (index, set) in sets.iter().enumerate() {
         let corrupt = corrupt_in(corrupt, index, sets.len());
-        check_values(device, &set.spikes, corrupt, |i| {
-            u8::from(spike_threshold::<T>(i))
-        })?;
-        check_values(device, &set.out, None, |i| {
-            volt::<f32>(spike_threshold::<T>(i))
-        })?;
+        check_values(device, &set.spikes, corrupt, |i| u8::from(spike(i)))?;
+        let out = set.out.typed::<f32>("voltage buffer").map_err(text)?;
+        check_values(device, out, None, |i| if spike(i) { thresh } else { rest })?;
         if let Some(state) = &set.state {
             let last = (total - n) as u64;
-            check_values(device, state, None, |i| {
-                u8::from(spike_threshold::<T>(last + i))
-            })?;
+            check_values(device, state, None, |i| u8::from(spike(last + i)))?;
         }
     }
     Ok(timing)
 }
 
 /// The buffers of one call of the fused step (one buffer set).
-struct StepSet<D: BenchDevice, T: Sample> {
-    x: D::Buffer<T>,
+struct StepSet<D: BenchDevice> {
+    x: AnyBuffer<D>,
     spikes: D::Buffer<u8>,
-    out: D::Buffer<f32>,
+    out: AnyBuffer<D>,
     state: Option<D::Buffer<u8>>,
 }
 

@@ -25,9 +25,12 @@ use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 
-use exact_neuron::device::{check_bits_len, check_len, StepVoltage};
+use exact_neuron::device::{
+    check_bits_len, check_len, step_state_first_row, step_state_start, StepVoltage,
+};
 use exact_neuron::kernel::{Op, SpikeRule};
 use exact_neuron::launch::{GridLimits, LaunchPlan, VoltageTarget};
+use exact_neuron::pair_launch::PairLaunch;
 use exact_neuron::{
     DType, Element, Error, KernelDevice, OverrideValue, Result, ThresholdInput, VoltageElement,
 };
@@ -379,20 +382,6 @@ impl PtxDevice {
             .to_vec()
     }
 
-    /// Runs `plan`, whose output is `out_len` elements of `out_type` at
-    /// `out`, with the poison and the memory checks described above.
-    fn run(&self, plan: &LaunchPlan, out: u64, out_len: usize, out_type: DType) -> Result<()> {
-        self.run_outputs(
-            plan,
-            &[Output {
-                addr: out,
-                len: out_len,
-                poison: poison_bytes(out_type),
-                spikes: out_type == DType::U8,
-            }],
-        )
-    }
-
     /// Runs `plan`, which writes every element of each of `outputs` and
     /// nothing else, with the poison and the memory checks described above.
     fn run_outputs(&self, plan: &LaunchPlan, outputs: &[Output]) -> Result<()> {
@@ -487,36 +476,22 @@ impl PtxDevice {
             .collect())
     }
 
-    fn pack<T: Element>(
+    /// The launch of every operation that reads one buffer (`input`
+    /// elements at `input.0`) and writes another (`output`), after the
+    /// caller's ownership checks: the shared length checks and plan, then
+    /// the poisoned run.
+    fn launch_pair(
         &self,
-        rule: SpikeRule,
-        inputs: &PtxSlice<'_, T>,
-        rows: usize,
-        count: usize,
-        words: &mut PtxBuffer<u32>,
+        call: PairLaunch,
+        input: (u64, usize),
+        output: (u64, usize),
     ) -> Result<()> {
-        self.owns(words)?;
-        self.check_slice(inputs)?;
-        check_bits_len("inputs", rows, count, inputs.len, words.len)?;
-        let plan = match rule {
-            SpikeRule::Threshold => LaunchPlan::threshold_bits_dyn(
-                T::DTYPE,
-                rows,
-                count,
-                words.addr,
-                inputs.addr,
-                self.limits,
-            ),
-            SpikeRule::Override => LaunchPlan::overrides_bits_dyn(
-                T::DTYPE,
-                rows,
-                count,
-                words.addr,
-                inputs.addr,
-                self.limits,
-            ),
-        }?;
-        self.run_outputs(&plan, &[Output::words(words.addr, words.len)])
+        let plan = call.plan(output.0, output.1, input.0, input.1, self.limits)?;
+        let output = match call.output_dtype() {
+            Some(dtype) => Output::values(output.0, output.1, dtype),
+            None => Output::words(output.0, output.1),
+        };
+        self.run_outputs(&plan, &[output])
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -587,14 +562,7 @@ impl PtxDevice {
         let state = match state {
             Some(state) => {
                 self.owns(state)?;
-                let last = inputs
-                    .len
-                    .checked_sub(state.len)
-                    .ok_or(Error::LengthMismatch {
-                        what: "spike state",
-                        expected: inputs.len,
-                        actual: state.len,
-                    })?;
+                let last = step_state_start(inputs.len, state.len)?;
                 Some((Output::values(state.addr, state.len, DType::U8), last))
             }
             None => None,
@@ -616,18 +584,10 @@ impl PtxDevice {
     ) -> Result<()> {
         self.owns(words)?;
         check_bits_len("inputs", rows, count, inputs.len, words.len)?;
-        let per_row = count.div_ceil(32);
         let state = match state {
             Some(state) => {
                 self.owns(state)?;
-                if state.len > words.len || (per_row > 0 && state.len % per_row != 0) {
-                    return Err(Error::LengthMismatch {
-                        what: "spike state words",
-                        expected: words.len,
-                        actual: state.len,
-                    });
-                }
-                let last_row = rows - state.len.checked_div(per_row).unwrap_or(0);
+                let last_row = step_state_first_row(rows, count, words.len, state.len)?;
                 Some((Output::words(state.addr, state.len), last_row))
             }
             None => None,
@@ -705,6 +665,15 @@ impl KernelDevice for PtxDevice {
         Ok(result)
     }
 
+    fn with_buffer_input<T: Element, R>(
+        &self,
+        buffer: &PtxBuffer<T>,
+        f: impl FnOnce(&PtxSlice<'_, T>) -> R,
+    ) -> Result<R> {
+        self.owns(buffer)?;
+        Ok(f(&buffer.as_slice()))
+    }
+
     fn threshold<T: ThresholdInput>(
         &self,
         inputs: &PtxSlice<'_, T>,
@@ -712,9 +681,8 @@ impl KernelDevice for PtxDevice {
     ) -> Result<()> {
         self.owns(spikes)?;
         self.check_slice(inputs)?;
-        check_len("inputs", spikes.len, inputs.len)?;
-        let plan = LaunchPlan::threshold::<T>(spikes.len, spikes.addr, inputs.addr, self.limits)?;
-        self.run(&plan, spikes.addr, spikes.len, DType::U8)
+        let call = PairLaunch::threshold(T::DTYPE);
+        self.launch_pair(call, (inputs.addr, inputs.len), (spikes.addr, spikes.len))
     }
 
     fn overrides<T: OverrideValue>(
@@ -724,9 +692,8 @@ impl KernelDevice for PtxDevice {
     ) -> Result<()> {
         self.owns(spikes)?;
         self.check_slice(values)?;
-        check_len("override", spikes.len, values.len)?;
-        let plan = LaunchPlan::overrides::<T>(spikes.len, spikes.addr, values.addr, self.limits)?;
-        self.run(&plan, spikes.addr, spikes.len, DType::U8)
+        let call = PairLaunch::overrides(T::DTYPE);
+        self.launch_pair(call, (values.addr, values.len), (spikes.addr, spikes.len))
     }
 
     fn voltage<T: VoltageElement>(
@@ -738,10 +705,8 @@ impl KernelDevice for PtxDevice {
     ) -> Result<()> {
         self.owns(spikes)?;
         self.owns(out)?;
-        check_len("voltage buffer", spikes.len, out.len)?;
-        let plan =
-            LaunchPlan::voltage::<T>(out.len, out.addr, spikes.addr, rest, thresh, self.limits)?;
-        self.run(&plan, out.addr, out.len, T::DTYPE)
+        let call = PairLaunch::voltage(T::DTYPE, rest.to_bits_u64(), thresh.to_bits_u64());
+        self.launch_pair(call, (spikes.addr, spikes.len), (out.addr, out.len))
     }
 
     fn alloc_words(&self, len: usize) -> Result<PtxBuffer<u32>> {
@@ -775,7 +740,10 @@ impl KernelDevice for PtxDevice {
         count: usize,
         words: &mut PtxBuffer<u32>,
     ) -> Result<()> {
-        self.pack(SpikeRule::Threshold, inputs, rows, count, words)
+        self.owns(words)?;
+        self.check_slice(inputs)?;
+        let call = PairLaunch::pack_bits(SpikeRule::Threshold, T::DTYPE, rows, count);
+        self.launch_pair(call, (inputs.addr, inputs.len), (words.addr, words.len))
     }
 
     fn overrides_bits<T: OverrideValue>(
@@ -785,7 +753,10 @@ impl KernelDevice for PtxDevice {
         count: usize,
         words: &mut PtxBuffer<u32>,
     ) -> Result<()> {
-        self.pack(SpikeRule::Override, values, rows, count, words)
+        self.owns(words)?;
+        self.check_slice(values)?;
+        let call = PairLaunch::pack_bits(SpikeRule::Override, T::DTYPE, rows, count);
+        self.launch_pair(call, (values.addr, values.len), (words.addr, words.len))
     }
 
     fn pack_bits(
@@ -796,7 +767,9 @@ impl KernelDevice for PtxDevice {
         words: &mut PtxBuffer<u32>,
     ) -> Result<()> {
         self.owns(bytes)?;
-        self.pack::<u8>(SpikeRule::Override, &bytes.as_slice(), rows, count, words)
+        self.owns(words)?;
+        let call = PairLaunch::pack_bits(SpikeRule::Override, DType::U8, rows, count);
+        self.launch_pair(call, (bytes.addr, bytes.len), (words.addr, words.len))
     }
 
     fn unpack_bits(
@@ -808,9 +781,8 @@ impl KernelDevice for PtxDevice {
     ) -> Result<()> {
         self.owns(words)?;
         self.owns(bytes)?;
-        check_bits_len("spike bytes", rows, count, bytes.len, words.len)?;
-        let plan = LaunchPlan::unpack_bits(rows, count, bytes.addr, words.addr, self.limits)?;
-        self.run(&plan, bytes.addr, bytes.len, DType::U8)
+        let call = PairLaunch::unpack_bits(rows, count);
+        self.launch_pair(call, (words.addr, words.len), (bytes.addr, bytes.len))
     }
 
     fn voltage_bits<T: VoltageElement>(
@@ -824,18 +796,9 @@ impl KernelDevice for PtxDevice {
     ) -> Result<()> {
         self.owns(words)?;
         self.owns(out)?;
-        check_bits_len("voltage buffer", rows, count, out.len, words.len)?;
-        let plan = LaunchPlan::voltage_bits_dyn(
-            T::DTYPE,
-            rows,
-            count,
-            out.addr,
-            words.addr,
-            rest.to_bits_u64(),
-            thresh.to_bits_u64(),
-            self.limits,
-        )?;
-        self.run(&plan, out.addr, out.len, T::DTYPE)
+        let (rest, thresh) = (rest.to_bits_u64(), thresh.to_bits_u64());
+        let call = PairLaunch::voltage_bits(T::DTYPE, rows, count, rest, thresh);
+        self.launch_pair(call, (words.addr, words.len), (out.addr, out.len))
     }
 
     fn step<T: ThresholdInput, V: VoltageElement>(
