@@ -322,13 +322,17 @@ for tool in memcheck racecheck initcheck synccheck; do
     sanitize "$tool" "$gpu_test" $sanitizer_tests
 done
 # memcheck over the bit, fused and multi-step kernels (warp collectives)
-# and the C API's launches on raw pointers, whole executables
+# and the C API's launches on raw pointers, whole executables but for one
+# test: the C API's refusal of foreign memory hands the driver pointers it
+# does not know on purpose, and memcheck counts the CUDA_ERROR_INVALID_VALUE
+# that cuPointerGetAttribute answers (our check's input) as an error
+# (seen on an H200, 2026-11-27).
 for pattern in lib-gpu_bits capi-cuda; do
     exe=
     for candidate in "$tests_dir/$pattern"-*; do
         if [ -z "$exe" ] && [ -f "$candidate" ]; then exe=$candidate; fi
     done
-    sanitize memcheck "$exe"
+    sanitize memcheck "$exe" --skip memory_and_streams_of_another_context_are_refused
 done
 
 # The summary, last: steps, then the benchmark's rows at 2^26 and above.
