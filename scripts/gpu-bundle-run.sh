@@ -247,6 +247,28 @@ else
     fi
 fi
 
+# The access-layout probe (scripts/probes/access_layout.cu): which layout
+# of loads and stores reaches the copy, and the shipped PTX with and
+# without the streaming store hint; its table goes to bench.log.
+if [ -z "$nvcc" ]; then
+    record SKIPPED 0 "probe: access layout" "nvcc not found"
+elif [ ! -f "$here/probes/access_layout.cu" ]; then
+    record SKIPPED 0 "probe: access layout" "no probes/ in the bundle"
+else
+    mkdir -p "$scratch/ptx_no_cs"
+    for ptx in "$here"/probes/kernels/*.ptx; do
+        sed 's/st\.global\.cs\./st.global./g' "$ptx" >"$scratch/ptx_no_cs/$(basename "$ptx")"
+    done
+    step "probe: access layout (nvcc build)" bench.log 120 "$nvcc" -O3 -std=c++17 -arch=sm_90 \
+        "$here/probes/access_layout.cu" -lcuda -o "$scratch/access_layout"
+    if [ "$step_status" = ok ]; then
+        step "probe: access layout (run)" bench.log 90 "$scratch/access_layout" \
+            "$here/probes/kernels" "$scratch/ptx_no_cs"
+    else
+        record SKIPPED 0 "probe: access layout (run)" "the build failed"
+    fi
+fi
+
 # The Python package, where python3 has torch (and numpy, which the
 # package needs): the bundled wheel unpacked into a folder of its own on
 # PYTHONPATH, with no dependency resolution (python3 there may itself be a
@@ -378,6 +400,11 @@ done
                 printf "%-10s %-6s %12s %14.6g %6s\n", field("op"), field("dtype"),
                     field("elements"), field("median_s"), field("cache")
             }' "$graph_json"
+    fi
+    if grep -q '^access_layout: ' "$out/bench.log" 2>/dev/null; then
+        echo
+        echo "access-layout probe (bench.log):"
+        sed -n '/^access_layout: .*SMs/,/^access_layout: done/p' "$out/bench.log"
     fi
     if grep -q '^| 2^' "$out/python.log" 2>/dev/null; then
         echo
