@@ -41,6 +41,8 @@ cd "$here" || exit 1
 budget=${RUN_BUDGET_S:-480}
 bench_sizes=${BENCH_SIZES:-2^10,2^16,2^20,2^24,2^26,2^28}
 bench_device=${BENCH_DEVICE:-cuda} # cpu: a dry run of this script without a GPU
+# SKIP_TESTS (default none): test executables to leave out, by name without
+# the hash, e.g. "cli-golden", for a short rerun
 bench_graph_sizes=${BENCH_GRAPH_SIZES:-2^10,2^16,2^20}
 # The GPU tests run under the sanitizers: the small ones (the big lengths
 # of every_kernel_matches_the_cpu_on_random_data are too slow there).
@@ -300,6 +302,13 @@ fi
 
 for test in "$tests_dir"/*; do
     [ "$test" != "$gpu_test" ] || continue
+    # SKIP_TESTS: names without the hash (e.g. cli-golden), for a short rerun
+    case " ${SKIP_TESTS:-} " in
+    *" $(basename "$test" | sed 's/-[0-9a-f]*$//') "*)
+        record SKIPPED 0 "tests/$(basename "$test")" "named in SKIP_TESTS"
+        continue
+        ;;
+    esac
     step "tests/$(basename "$test")" tests.log 300 "$test"
 done
 
