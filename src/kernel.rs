@@ -367,16 +367,18 @@ impl Kernel {
         }
     }
 
-    /// W, the number of elements one vector-path group handles: those of
-    /// one 16-byte load of the input, and at least 4 (an f64 group is two
-    /// loads); 1 for the entries without a vector path (see
-    /// [`Op::geometry`]). A voltage group is 16 spike bytes, so its
-    /// voltages take several 16-byte stores.
+    /// W, the number of elements one vector-path iteration handles: 16
+    /// bytes' worth of the wider side, rounded to at least 4 elements; 1
+    /// for the entries without a vector path (see [`Op::geometry`]).
     pub fn group_width(self) -> usize {
         if self.op().geometry() != Geometry::Vector {
             return 1;
         }
-        (16 / self.input_size().max(1)).max(4)
+        match self.input_size().max(self.output_size()) {
+            1 => 16,
+            2 => 8,
+            _ => 4,
+        }
     }
 
     /// Byte alignment of `in` that the vector path needs: that of one
@@ -538,10 +540,10 @@ mod tests {
             (Op::Override, DType::F64, 4, 16, 4),
             (Op::Override, DType::F16, 8, 16, 8),
             (Op::Override, DType::BF16, 8, 16, 8),
-            (Op::Voltage, DType::F32, 16, 16, 16),
-            (Op::Voltage, DType::F64, 16, 16, 16),
-            (Op::Voltage, DType::F16, 16, 16, 16),
-            (Op::Voltage, DType::BF16, 16, 16, 16),
+            (Op::Voltage, DType::F32, 4, 4, 16),
+            (Op::Voltage, DType::F64, 4, 4, 16),
+            (Op::Voltage, DType::F16, 8, 8, 16),
+            (Op::Voltage, DType::BF16, 8, 8, 16),
         ];
         for (op, dtype, width, input, output) in table {
             let kernel = Kernel::find(op, dtype).expect("an entry");
@@ -558,11 +560,8 @@ mod tests {
             let expected: &[ParamType] = match (kernel.op(), kernel.suffix()) {
                 // out, in, n, head, groups
                 (Op::Threshold | Op::Override, _) => &[U64, U64, U64, U64, U64],
-                // out, in, n, head, groups, rest, thresh
-                (Op::Voltage, "f64") => &[U64, U64, U64, U64, U64, B64, B64],
-                (Op::Voltage, _) => &[U64, U64, U64, U64, U64, B32, B32],
-                (Op::VoltageBits, "f64") => &[U64, U64, U64, U64, B64, B64],
-                (Op::VoltageBits, _) => &[U64, U64, U64, U64, B32, B32],
+                (Op::Voltage | Op::VoltageBits, "f64") => &[U64, U64, U64, U64, B64, B64],
+                (Op::Voltage | Op::VoltageBits, _) => &[U64, U64, U64, U64, B32, B32],
                 (Op::Step | Op::StepOverride, _) => &[U64, U64, U64, U64, U64, U64, U64, B64, B64],
                 (Op::StepBits | Op::StepBitsOverride, _) => {
                     &[U64, U64, U64, U64, U64, U64, U64, U64, B64, B64]
