@@ -381,6 +381,88 @@ fn bool_overrides_run_on_the_u8_entry() {
     }
 }
 
+/// Group counts for a grid of `threads` threads (S): the unrolled loop takes
+/// groups k, k + S, k + 2S and k + 3S while k + 3S < groups, and the single
+/// loop the rest, so every remainder class of groups modulo 4S around its
+/// boundaries (0, 1, S - 1, S, S + 1, ..., 4S - 1), above 4S so that the plan
+/// launches the whole grid.
+fn group_counts_around_4s(threads: usize) -> Vec<usize> {
+    let s = threads;
+    let mut counts: Vec<usize> = [0, 1, s - 1, s, s + 1, 2 * s - 1, 2 * s]
+        .into_iter()
+        .chain([2 * s + 1, 3 * s - 1, 3 * s, 3 * s + 1, 4 * s - 1])
+        .map(|r| 4 * s + r)
+        .collect();
+    counts.sort_unstable();
+    counts.dedup();
+    counts
+}
+
+/// The vector loops stride by the grid: on grids of one thread, one block
+/// and three blocks of 96 threads, at group counts of every remainder class
+/// modulo 4S (so the unrolled loop stops with 0 to 3 groups left for each
+/// thread's single loop), with and without a head and a tail, every
+/// threshold and override entry matches the CPU, writes every output once
+/// (poison and the race shadow) and nothing outside it (guards).
+#[test]
+fn strided_vector_loops_cover_every_remainder_of_the_grid() {
+    let grids = [
+        ("1x1", 1, limits(1, 1)),
+        ("1x128", 128, limits(128, 1)),
+        ("3x96", 288, limits(96, 3)),
+    ];
+    let mut rng = Rng::fresh("strided remainders");
+    let mut runs = 0;
+    let mut entries = served(Op::Threshold);
+    entries.extend(served(Op::Override));
+    for (kernel, dtype) in entries {
+        let width = kernel.group_width();
+        let base = PtxDevice::new();
+        for (grid_name, threads, grid) in grids {
+            for groups in group_counts_around_4s(threads) {
+                // aligned with no tail, aligned with a tail of W - 1, and
+                // every buffer 3 elements in (a head, then the groups)
+                for (layout_name, layout, tail) in [
+                    ("guarded", Layout::GUARDED, 0),
+                    ("guarded", Layout::GUARDED, width - 1),
+                    ("co-odd", LAYOUTS[6].1, 2),
+                ] {
+                    let n = groups * width + tail;
+                    let device = base.clone().with_layout(layout).with_grid_limits(grid);
+                    macro_rules! values {
+                        ($check:ident, $t:ty) => {
+                            $check(&device, &rng.values::<$t>(n))
+                        };
+                    }
+                    let result = match (kernel.op(), dtype) {
+                        (Op::Threshold, DType::F16) => values!(check_threshold, f16),
+                        (Op::Threshold, DType::BF16) => values!(check_threshold, bf16),
+                        (Op::Threshold, DType::F32) => values!(check_threshold, f32),
+                        (Op::Threshold, DType::F64) => values!(check_threshold, f64),
+                        (Op::Override, DType::Bool) => values!(check_override, bool),
+                        (Op::Override, DType::U8) => values!(check_override, u8),
+                        (Op::Override, DType::F16) => values!(check_override, f16),
+                        (Op::Override, DType::BF16) => values!(check_override, bf16),
+                        (Op::Override, DType::F32) => values!(check_override, f32),
+                        (Op::Override, DType::F64) => values!(check_override, f64),
+                        (op, dtype) => panic!("{kernel} serves {op} on {dtype}"),
+                    };
+                    result.unwrap_or_else(|err| {
+                        panic!(
+                            "{kernel} on {dtype}, grid {grid_name}, {groups} groups, \
+                             n={n}, layout {layout_name}: {err}"
+                        )
+                    });
+                    runs += 1;
+                }
+            }
+        }
+        assert!(base.stats().vector_accesses > 0, "{kernel}: no vector path");
+        assert_eq!(base.live_allocations(), 0, "buffers leaked");
+    }
+    eprintln!("{runs} strided runs agree with the CPU");
+}
+
 // ---------------------------------------------------------------------------
 // The modules themselves, and the host/kernel contract.
 // ---------------------------------------------------------------------------
@@ -995,6 +1077,33 @@ fn a_wrong_grid_stride_is_caught_as_a_race() {
         |d| check_override(d, &values),
     );
     assert!(err.contains("race"), "{err}");
+}
+
+#[test]
+fn an_unrolled_loop_bound_one_stride_long_is_caught() {
+    // qlim = groups - 2S instead of groups - 3S: a thread whose k + 3S is
+    // at or past groups still takes the unrolled loop, and its fourth group
+    // lies past the vector path: with 3S + 1 groups and no tail on 3 blocks
+    // of 96 threads (S = 288), where only thread 0 may take the loop, the
+    // fourth loads of threads 1 and up go past the input and its guard.
+    let mutated = mutate(
+        Op::Override,
+        "override_u8",
+        "add.u64             %a, %a, %stride;        // 3S",
+        "sub.u64             %a, %a, 0;",
+        1,
+    );
+    let values = vec![1u8; (3 * 288 + 1) * 16];
+    let err = must_break(
+        Op::Override,
+        &mutated,
+        |d| {
+            d.with_layout(Layout::GUARDED)
+                .with_grid_limits(limits(96, 3))
+        },
+        |d| check_override(d, &values),
+    );
+    assert!(err.contains("out of bounds"), "{err}");
 }
 
 #[test]
