@@ -990,7 +990,15 @@ fn a_store_of_the_wrong_width_is_caught() {
 
 #[test]
 fn a_misaligned_vector_load_is_caught() {
-    let mutated = mutate(Op::Threshold, "threshold_f64", "[%a+16]", "[%a+8]", 2);
+    // 8 instead of 16 input bytes per pair of f64 (in the unrolled and the
+    // single loop): pair k is read at 8k, misaligned for every odd k.
+    let mutated = mutate(
+        Op::Threshold,
+        "threshold_f64",
+        "shl.b64             %a, %k, 4;",
+        "shl.b64             %a, %k, 3;",
+        2,
+    );
     let values = vec![1.0f64; 16];
     let err = must_break(
         Op::Threshold,
@@ -1104,6 +1112,44 @@ fn an_unrolled_loop_bound_one_stride_long_is_caught() {
         |d| check_override(d, &values),
     );
     assert!(err.contains("out of bounds"), "{err}");
+}
+
+#[test]
+fn a_strided_store_step_halved_is_caught() {
+    // The unrolled loop's output step halved (4S bytes instead of the 8S of
+    // S groups): on one thread the 8-byte store of group k + S lands 4 bytes
+    // off (misaligned); on 4 threads the spikes of groups k + S, k + 2S and
+    // k + 3S land at those of groups k + S/2, k + S and k + 3S/2, so some
+    // outputs are written twice (by two threads: a race) and others never
+    // (the poison stays).
+    let mutated = mutate(
+        Op::Threshold,
+        "threshold_f16",
+        "shl.b64             %sout, %stride, 3;      // 8 spike bytes per group",
+        "shl.b64             %sout, %stride, 2;",
+        1,
+    );
+    let values = vec![f16::ONE; 8 * 16];
+    let err = must_break(
+        Op::Threshold,
+        &mutated,
+        |d| {
+            d.with_layout(Layout::GUARDED)
+                .with_grid_limits(limits(1, 1))
+        },
+        |d| check_threshold(d, &values),
+    );
+    assert!(err.contains("misaligned 8-byte access"), "{err}");
+    let err = must_break(
+        Op::Threshold,
+        &mutated,
+        |d| {
+            d.with_layout(Layout::GUARDED)
+                .with_grid_limits(limits(4, 1))
+        },
+        |d| check_threshold(d, &values),
+    );
+    assert!(err.contains("unwritten") || err.contains("race"), "{err}");
 }
 
 #[test]
