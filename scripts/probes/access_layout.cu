@@ -22,7 +22,9 @@
 //               with its 16-byte store: every warp instruction contiguous
 //     simple    one 4-byte load and one 16-byte store per thread and pass
 //
-// each with stores plain (.wb) and streaming (.cs); loads are .cs. Then the
+// each with stores plain (.wb) and streaming (.cs); loads are .cs. Then bit
+// packing (u8 and f32 into GeNN's words) with 1, 8 or 32 words formed per
+// warp per iteration (the shipped bit kernels form 1). Then the
 // library's own PTX (override_u8, voltage_f32, threshold_f16 from the paths
 // given), as shipped and with every `st.global.cs` made `st.global`
 // (run.sh writes those copies). Each row: median of 20 timed calls after
@@ -146,6 +148,77 @@ __global__ void volt_simple(float4 *out, const uint32_t *in, size_t quads, float
     size_t s = (size_t)gridDim.x * blockDim.x;
     for (size_t k = (size_t)blockIdx.x * blockDim.x + threadIdx.x; k < quads; k += s)
         store16f<CS>(out + k, volts(__ldcs(in + k), rest, thresh));
+}
+
+// ---- u8 / f32 -> bits (GeNN's layout, one row) -------------------------------
+//
+// word w, bit j = element 32w + j. The shipped bit kernels take one word per
+// warp per iteration (lane j loads element 32w + j, a ballot forms the word,
+// lane 0 stores it): one small load per lane between two dependent steps.
+// The variants differ in how many words a warp forms per iteration.
+
+// one word per warp per iteration (the shipped shape)
+template <typename T> __global__ void bits_one(uint32_t *out, const T *in, size_t words) {
+    size_t warp = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / 32, warps = (size_t)gridDim.x * blockDim.x / 32;
+    unsigned lane = threadIdx.x % 32;
+    for (size_t w = warp; w < words; w += warps) {
+        T x = __ldcs(in + 32 * w + lane);
+        uint32_t word = __ballot_sync(0xFFFFFFFFu, x > T(0));
+        if (lane == 0) __stcs(out + w, word);
+    }
+}
+// U words per warp per iteration: U independent loads per lane issued
+// first, then U ballots; lane u < U keeps word u and the U lanes store them
+// with one contiguous store instruction (U * 4 bytes)
+template <typename T, int U> __global__ void bits_tile(uint32_t *out, const T *in, size_t words) {
+    size_t warp = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / 32, warps = (size_t)gridDim.x * blockDim.x / 32;
+    unsigned lane = threadIdx.x % 32;
+    for (size_t t = warp; t < words / U; t += warps) {
+        T x[U];
+#pragma unroll
+        for (int u = 0; u < U; u++) x[u] = __ldcs(in + 32 * (U * t + u) + lane);
+        uint32_t mine = 0;
+#pragma unroll
+        for (int u = 0; u < U; u++) {
+            uint32_t word = __ballot_sync(0xFFFFFFFFu, x[u] > T(0));
+            if (lane == (unsigned)u) mine = word;
+        }
+        if (lane < (unsigned)U) __stcs(out + U * t + lane, mine);
+    }
+}
+// u8 only: lane loads 4 bytes (neurons 4l .. 4l + 3 of a 128-neuron chunk,
+// one 128-byte warp load), four ballots give bit l = neuron 4l + m for
+// m = 0..3, and word q of the chunk interleaves byte q of the four ballots.
+// 8 chunks per iteration: 32 words, lane j stores word j (one 128-byte store).
+__device__ __forceinline__ uint32_t spread4(uint32_t b) {  // bit i -> bit 4i, 8 bits
+    b &= 0xFFu;
+    b = (b | (b << 12)) & 0x000F000Fu;
+    b = (b | (b << 6)) & 0x03030303u;
+    b = (b | (b << 3)) & 0x11111111u;
+    return b;
+}
+__global__ void bits_u8_interleave(uint32_t *out, const uint32_t *in, size_t words) {
+    size_t warp = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / 32, warps = (size_t)gridDim.x * blockDim.x / 32;
+    unsigned lane = threadIdx.x % 32;
+    for (size_t t = warp; t < words / 32; t += warps) {
+        uint32_t x[8];
+#pragma unroll
+        for (int c = 0; c < 8; c++) x[c] = __ldcs(in + 32 * (8 * t + c) + lane);
+        uint32_t mine = 0;
+#pragma unroll
+        for (int c = 0; c < 8; c++) {
+            uint32_t b[4];
+#pragma unroll
+            for (int m = 0; m < 4; m++) b[m] = __ballot_sync(0xFFFFFFFFu, (x[c] >> (8 * m)) & 0xFFu);
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                uint32_t word = spread4(b[0] >> (8 * q)) | spread4(b[1] >> (8 * q)) << 1 |
+                                spread4(b[2] >> (8 * q)) << 2 | spread4(b[3] >> (8 * q)) << 3;
+                if (lane == (unsigned)(4 * c + q)) mine = word;
+            }
+        }
+        __stcs(out + 32 * t + lane, mine);
+    }
 }
 
 // Test data: about half the bytes zero, the rest nonzero of every kind.
@@ -278,6 +351,44 @@ int main(int argc, char **argv) {
         });
         report(vnames[v], v_bytes, us);
         same(outf, reff, n * 4, vnames[v]);
+    }
+
+    // bits: u8 -> bits and f32 -> bits (the f32 inputs are the spike bytes
+    // read as n/4 floats: any bits, about half of them positive)
+    {
+        uint32_t *words, *refw;
+        RT(cudaMalloc(&words, n / 8));
+        RT(cudaMalloc(&refw, n / 8));
+        const size_t w8 = n / 32, w32 = n / 4 / 32;
+        us = median_us([&] { bits_one<uint8_t><<<grid, block>>>(refw, in, w8); });
+        report("u8 -> bits, 1 word per warp", n + n / 8.0, us);
+        const char *tnames[3] = {"u8 -> bits, 8 words per warp", "u8 -> bits, 32 words per warp",
+                                 "u8 -> bits, 4-byte loads, 32 words"};
+        for (int v = 0; v < 3; v++) {
+            RT(cudaMemset(words, 0xFF, n / 8));
+            us = median_us([&] {
+                if (v == 0) bits_tile<uint8_t, 8><<<grid, block>>>(words, in, w8);
+                else if (v == 1) bits_tile<uint8_t, 32><<<grid, block>>>(words, in, w8);
+                else bits_u8_interleave<<<grid, block>>>(words, (const uint32_t *)in, w8);
+            });
+            report(tnames[v], n + n / 8.0, us);
+            same(words, refw, n / 8, tnames[v]);
+        }
+        const float *fin = (const float *)in;
+        us = median_us([&] { bits_one<float><<<grid, block>>>(refw, fin, w32); });
+        report("f32 -> bits, 1 word per warp", n + n / 32.0, us);
+        const char *fnames[2] = {"f32 -> bits, 8 words per warp", "f32 -> bits, 32 words per warp"};
+        for (int v = 0; v < 2; v++) {
+            RT(cudaMemset(words, 0xFF, n / 32));
+            us = median_us([&] {
+                if (v == 0) bits_tile<float, 8><<<grid, block>>>(words, fin, w32);
+                else bits_tile<float, 32><<<grid, block>>>(words, fin, w32);
+            });
+            report(fnames[v], n + n / 32.0, us);
+            same(words, refw, n / 32, fnames[v]);
+        }
+        RT(cudaFree(words));
+        RT(cudaFree(refw));
     }
 
     // the library's PTX, as shipped and without the store hint
