@@ -99,12 +99,12 @@ pub enum Op {
 pub enum Geometry {
     /// One element per thread per iteration of a grid-stride loop, with a
     /// 16-byte vector path for `groups` W-element groups and a scalar tail
-    /// (`threshold`, `override`, `voltage`, and the fused step `step_f32`,
-    /// whose head and groups parameters come last).
+    /// (`threshold`, `override`, `voltage`, and the fused steps `step_f32`,
+    /// `step_f16`, `step_bf16`, whose head and groups parameters come last).
     Vector,
     /// One element per thread per iteration of a grid-stride loop, no
-    /// vector path; any grid (`step_f64`, `step_f16`, `step_bf16` and
-    /// `step_override`: they take head and groups, and the plan passes 0).
+    /// vector path; any grid (`step_f64` and `step_override`: they take
+    /// head and groups, and the plan passes 0).
     Elementwise,
     /// One 32-neuron word per warp per iteration (warp collectives): the
     /// block must be whole warps; any number of blocks (the bit entries and
@@ -369,11 +369,11 @@ impl Kernel {
     }
 
     /// How this entry splits its work: its operation's
-    /// [`Op::geometry`], but for the fused threshold steps, of which only
-    /// `step_f32` has a vector path yet.
+    /// [`Op::geometry`], but for `step_f64`, the one fused threshold step
+    /// without a vector path yet.
     pub fn geometry(self) -> Geometry {
         match self.op() {
-            Op::Step if self.suffix() != "f32" => Geometry::Elementwise,
+            Op::Step if self.suffix() == "f64" => Geometry::Elementwise,
             op => op.geometry(),
         }
     }
@@ -556,6 +556,8 @@ mod tests {
             (Op::Voltage, DType::F16, 8, 8, 16),
             (Op::Voltage, DType::BF16, 8, 8, 16),
             (Op::Step, DType::F32, 4, 16, 4),
+            (Op::Step, DType::F16, 8, 16, 8),
+            (Op::Step, DType::BF16, 8, 16, 8),
         ];
         for (op, dtype, width, input, output) in table {
             let kernel = Kernel::find(op, dtype).expect("an entry");

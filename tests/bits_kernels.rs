@@ -841,7 +841,11 @@ fn fused_steps_match_the_reference() {
 
 /// The byte steps that take the vector path (the three loops of
 /// threshold.ptx), with their input type, spike test and W.
-const VECTOR_STEPS: &[(&str, Ty, SpikeTest, usize)] = &[("step_f32", Ty::F32, Ty::positive, 4)];
+const VECTOR_STEPS: &[(&str, Ty, SpikeTest, usize)] = &[
+    ("step_f32", Ty::F32, Ty::positive, 4),
+    ("step_f16", Ty::F16, Ty::positive, 8),
+    ("step_bf16", Ty::BF16, Ty::positive, 8),
+];
 
 /// Grids for the vector-path sweep: one thread, one block, 3 x 96 (S not a
 /// power of two) and many small blocks.
@@ -854,6 +858,7 @@ fn fused_step_vector_paths_match_the_reference() {
     let mut launched = 0;
     let mut vectored = 0;
     for &(entry, ty, spike, width) in VECTOR_STEPS {
+        let vectored_before = vectored;
         for &grid in VECTOR_STEP_GRIDS {
             let threads = grid.0 as usize * grid.1 as usize;
             // Lengths around a group and around 4S groups (one unrolled
@@ -961,9 +966,12 @@ fn fused_step_vector_paths_match_the_reference() {
                 }
             }
         }
+        assert!(
+            vectored > vectored_before,
+            "{entry} never took the vector path"
+        );
     }
     eprintln!("{launched} launches, {vectored} checked to take the vector path");
-    assert!(vectored > 0);
 }
 
 /// Runs `entry` of the PTX text `src` as a byte step over `values` (f32
