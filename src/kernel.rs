@@ -99,12 +99,12 @@ pub enum Op {
 pub enum Geometry {
     /// One element per thread per iteration of a grid-stride loop, with a
     /// 16-byte vector path for `groups` W-element groups and a scalar tail
-    /// (`threshold`, `override`, `voltage`, and the fused steps `step_f32`,
-    /// `step_f16`, `step_bf16`, whose head and groups parameters come last).
+    /// (`threshold`, `override`, `voltage`, and the fused byte steps
+    /// `step`, whose head and groups parameters come last).
     Vector,
     /// One element per thread per iteration of a grid-stride loop, no
-    /// vector path; any grid (`step_f64` and `step_override`: they take
-    /// head and groups, and the plan passes 0).
+    /// vector path; any grid (`step_override`: it takes head and groups,
+    /// and the plan passes 0).
     Elementwise,
     /// One 32-neuron word per warp per iteration (warp collectives): the
     /// block must be whole warps; any number of blocks (the bit entries and
@@ -368,14 +368,10 @@ impl Kernel {
         }
     }
 
-    /// How this entry splits its work: its operation's
-    /// [`Op::geometry`], but for `step_f64`, the one fused threshold step
-    /// without a vector path yet.
+    /// How this entry splits its work: its operation's [`Op::geometry`]
+    /// (every entry of an operation splits it the same way).
     pub fn geometry(self) -> Geometry {
-        match self.op() {
-            Op::Step if self.suffix() == "f64" => Geometry::Elementwise,
-            op => op.geometry(),
-        }
+        self.op().geometry()
     }
 
     /// W, the number of elements one vector-path iteration handles: 16
@@ -556,6 +552,7 @@ mod tests {
             (Op::Voltage, DType::F16, 8, 8, 16),
             (Op::Voltage, DType::BF16, 8, 8, 16),
             (Op::Step, DType::F32, 4, 16, 4),
+            (Op::Step, DType::F64, 4, 16, 4),
             (Op::Step, DType::F16, 8, 16, 8),
             (Op::Step, DType::BF16, 8, 16, 8),
         ];

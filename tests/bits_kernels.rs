@@ -843,6 +843,7 @@ fn fused_steps_match_the_reference() {
 /// threshold.ptx), with their input type, spike test and W.
 const VECTOR_STEPS: &[(&str, Ty, SpikeTest, usize)] = &[
     ("step_f32", Ty::F32, Ty::positive, 4),
+    ("step_f64", Ty::F64, Ty::positive, 4),
     ("step_f16", Ty::F16, Ty::positive, 8),
     ("step_bf16", Ty::BF16, Ty::positive, 8),
 ];
