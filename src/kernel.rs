@@ -99,11 +99,12 @@ pub enum Op {
 pub enum Geometry {
     /// One element per thread per iteration of a grid-stride loop, with a
     /// 16-byte vector path for `groups` W-element groups and a scalar tail
-    /// (`threshold`, `override`, `voltage`): parameters `(out, in, n,
-    /// groups, ...)`.
+    /// (`threshold`, `override`, `voltage`, and the fused byte steps
+    /// `step`, whose head and groups parameters come last).
     Vector,
     /// One element per thread per iteration of a grid-stride loop, no
-    /// vector path; any grid (`step`, `step_override`).
+    /// vector path; any grid (`step_override`: it takes head and groups,
+    /// and the plan passes 0).
     Elementwise,
     /// One 32-neuron word per warp per iteration (warp collectives): the
     /// block must be whole warps; any number of blocks (the bit entries and
@@ -217,8 +218,8 @@ impl Op {
     /// How the operation's entries split their work (see [`Geometry`]).
     pub const fn geometry(self) -> Geometry {
         match self {
-            Op::Threshold | Op::Override | Op::Voltage => Geometry::Vector,
-            Op::Step | Op::StepOverride => Geometry::Elementwise,
+            Op::Threshold | Op::Override | Op::Voltage | Op::Step => Geometry::Vector,
+            Op::StepOverride => Geometry::Elementwise,
             Op::ThresholdBits
             | Op::OverrideBits
             | Op::PackBits
@@ -367,11 +368,17 @@ impl Kernel {
         }
     }
 
+    /// How this entry splits its work: its operation's [`Op::geometry`]
+    /// (every entry of an operation splits it the same way).
+    pub fn geometry(self) -> Geometry {
+        self.op().geometry()
+    }
+
     /// W, the number of elements one vector-path iteration handles: 16
     /// bytes' worth of the wider side, rounded to at least 4 elements; 1
     /// for the entries without a vector path (see [`Op::geometry`]).
     pub fn group_width(self) -> usize {
-        if self.op().geometry() != Geometry::Vector {
+        if self.geometry() != Geometry::Vector {
             return 1;
         }
         match self.input_size().max(self.output_size()) {
@@ -544,6 +551,10 @@ mod tests {
             (Op::Voltage, DType::F64, 4, 4, 16),
             (Op::Voltage, DType::F16, 8, 8, 16),
             (Op::Voltage, DType::BF16, 8, 8, 16),
+            (Op::Step, DType::F32, 4, 16, 4),
+            (Op::Step, DType::F64, 4, 16, 4),
+            (Op::Step, DType::F16, 8, 16, 8),
+            (Op::Step, DType::BF16, 8, 16, 8),
         ];
         for (op, dtype, width, input, output) in table {
             let kernel = Kernel::find(op, dtype).expect("an entry");
@@ -562,7 +573,11 @@ mod tests {
                 (Op::Threshold | Op::Override, _) => &[U64, U64, U64, U64, U64],
                 (Op::Voltage | Op::VoltageBits, "f64") => &[U64, U64, U64, U64, B64, B64],
                 (Op::Voltage | Op::VoltageBits, _) => &[U64, U64, U64, U64, B32, B32],
-                (Op::Step | Op::StepOverride, _) => &[U64, U64, U64, U64, U64, U64, U64, B64, B64],
+                // spikes, volt, state, in, n, last, vbytes, rest, thresh,
+                // head, groups
+                (Op::Step | Op::StepOverride, _) => {
+                    &[U64, U64, U64, U64, U64, U64, U64, B64, B64, U64, U64]
+                }
                 (Op::StepBits | Op::StepBitsOverride, _) => {
                     &[U64, U64, U64, U64, U64, U64, U64, U64, B64, B64]
                 }

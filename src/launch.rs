@@ -145,12 +145,15 @@ impl ArgValue {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Arg {
     /// The address of a buffer the kernel reads or writes, the byte
-    /// alignment its vector accesses need, and the size of one of its
-    /// elements (0: the address itself must be aligned, no head helps).
+    /// alignment its vector accesses need, the size of one of its
+    /// elements (0: the address itself must be aligned, no head helps),
+    /// and the plan's element index that `addr` holds (0 but for a buffer
+    /// that starts part way, as a step's state at element `last`).
     Buffer {
         addr: u64,
         alignment: u64,
         element: u64,
+        origin: u64,
     },
     /// `n`, the element count.
     Count,
@@ -291,6 +294,27 @@ impl PlanBuilder {
             addr,
             alignment: alignment.max(1) as u64,
             element: 0,
+            origin: 0,
+        })
+    }
+
+    /// A buffer of `element`-byte elements whose element 0 is the plan's
+    /// element `origin` (its element `i` is the plan's `origin + i`), and
+    /// whose vector accesses need `alignment` bytes: the head aligns it
+    /// with the others. A null address (an output not asked for) takes no
+    /// part in the alignment.
+    pub fn buffer_from(self, addr: u64, element: usize, alignment: usize, origin: u64) -> Self {
+        // (null: address 0 at element 0, aligned for anything)
+        let (alignment, origin) = if addr == 0 {
+            (1, 0)
+        } else {
+            (alignment.max(1) as u64, origin)
+        };
+        self.push(Arg::Buffer {
+            addr,
+            alignment,
+            element: element as u64,
+            origin,
         })
     }
 
@@ -303,6 +327,7 @@ impl PlanBuilder {
             addr,
             alignment,
             element,
+            origin: 0,
         })
     }
 
@@ -315,6 +340,7 @@ impl PlanBuilder {
             addr,
             alignment,
             element,
+            origin: 0,
         })
     }
 
@@ -381,7 +407,7 @@ impl PlanBuilder {
             )));
         }
         let args = &self.args[..self.arg_count];
-        let geometry = kernel.op().geometry();
+        let geometry = kernel.geometry();
         let (n, rows, count) = match (self.work, geometry) {
             (Work::Elements(n), Geometry::Vector | Geometry::Elementwise) => (n, 0, 0),
             (Work::Words { rows, count }, Geometry::WarpPerWord) => (0, rows, count),
@@ -426,8 +452,11 @@ impl PlanBuilder {
                 // goes the scalar way.
                 let aligned = args.iter().all(|arg| match *arg {
                     Arg::Buffer {
-                        addr, alignment, ..
-                    } => addr % alignment == 0,
+                        addr,
+                        alignment,
+                        element,
+                        origin,
+                    } => addr.wrapping_sub(origin.wrapping_mul(element)) % alignment == 0,
                     _ => true,
                 });
                 let groups = if aligned { n / width } else { 0 };
@@ -509,7 +538,11 @@ fn head_length(args: &[Arg]) -> Option<u64> {
                 addr,
                 alignment,
                 element,
+                origin,
             } => {
+                // the buffer's address of the plan's element 0 (wrapping:
+                // only its remainder matters)
+                let addr = addr.wrapping_sub(origin.wrapping_mul(element));
                 // (an alignment of 16 or more asked by the caller stays)
                 let wide = if alignment >= 16 {
                     alignment
@@ -746,16 +779,24 @@ impl LaunchPlan {
     ) -> Result<LaunchPlan> {
         let (volt, vbytes, rest, thresh) = VoltageTarget::params(voltage)?;
         let (state, last) = state.unwrap_or((0, n));
-        LaunchPlan::elementwise(kernel_for(rule.step_op(), dtype)?, n)
-            .buffer(spikes, 1)
-            .buffer(volt, 1)
-            .buffer(state, 1)
-            .buffer(input, 1)
+        let kernel = kernel_for(rule.step_op(), dtype)?;
+        // A group of W elements (one 16-byte input load) stores W spike
+        // bytes, W state bytes and W voltages at once: each buffer is
+        // aligned for that at element head (the state's element i is the
+        // plan's last + i), or the whole step goes one by one.
+        let width = kernel.group_width();
+        LaunchPlan::elementwise(kernel, n)
+            .output(spikes)
+            .buffer_from(volt, vbytes as usize, (width * vbytes as usize).min(16), 0)
+            .buffer_from(state, 1, width.min(16), last as u64)
+            .input(input)
             .count()
             .value(ArgValue::U64(last as u64))
             .value(ArgValue::U64(vbytes))
             .bits(rest)
             .bits(thresh)
+            .head()
+            .groups()
             .build(limits)
     }
 
@@ -1104,8 +1145,54 @@ mod tests {
                 ArgValue::U64(8),
                 ArgValue::B64((-60.0f64).to_bits()),
                 ArgValue::B64((-50.0f64).to_bits()),
+                ArgValue::U64(0), // no vector path: head 0, no groups
+                ArgValue::U64(0),
             ]
         );
+        // step_f32 takes the vector path when every buffer, the state at
+        // element last, is aligned with the others after the head
+        let volt = VoltageTarget::of(0x3000, -60.0f32, -50.0);
+        let step = |state| {
+            LaunchPlan::step_dyn(
+                SpikeRule::Threshold,
+                DType::F32,
+                1000,
+                0x1003,
+                0x200C,
+                Some(volt),
+                Some((state, 750)),
+                LIMITS,
+            )
+            .unwrap()
+        };
+        // spikes and inputs align at element 13 (0x1010, 0x2040), the
+        // voltages only at multiples of 4 (0x3034 at 13): never together
+        let plan = step(0x4001);
+        assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
+        let volt = VoltageTarget::of(0x300C, -60.0f32, -50.0);
+        let step = |state| {
+            LaunchPlan::step_dyn(
+                SpikeRule::Threshold,
+                DType::F32,
+                1000,
+                0x1003,
+                0x200C,
+                Some(volt),
+                Some((state, 750)),
+                LIMITS,
+            )
+            .unwrap()
+        };
+        // voltages at 0x3040 at element 13, and the state's element 13 -
+        // 750 at 0x4001 + 13 - 750 = 0x3D20: all aligned at head 13
+        let plan = step(0x4001);
+        assert_eq!((plan.head(), plan.vector_groups()), (13, 246));
+        assert_eq!(plan.args()[9..], [ArgValue::U64(13), ArgValue::U64(246)]);
+        // a state one byte off: never aligned with the rest
+        let plan = step(0x4002);
+        assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
+        // the grid: one thread per unrolled iteration or scalar element
+        assert_eq!(plan.grid(), 4);
         // no voltage, no state: null addresses, width 0, last = n
         let plan = LaunchPlan::step_dyn(
             SpikeRule::Threshold,

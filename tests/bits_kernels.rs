@@ -9,10 +9,11 @@
 
 use exact_neuron_support::ptx;
 
-use exact_neuron::kernel::{Kernel, Op};
-use exact_neuron::launch::ArgValue;
+use exact_neuron::kernel::{Kernel, Op, SpikeRule};
+use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget};
+use exact_neuron::DType;
 use half::{bf16, f16};
-use ptx::exec::{launch, ExecOptions, LaunchError, TrapKind};
+use ptx::exec::{launch, ExecOptions, LaunchError, LaunchStats, TrapKind};
 use ptx::ir::Module;
 use ptx::memory::Memory;
 use ptx::parser::parse_module;
@@ -317,9 +318,9 @@ impl Run {
         grid: (u32, u32),
         args: &[ArgValue],
         outputs: &[&Buf],
-    ) -> Result<(), LaunchError> {
+    ) -> Result<LaunchStats, LaunchError> {
         let before = self.memory.snapshot();
-        launch(
+        let stats = launch(
             module,
             entry,
             grid.0,
@@ -338,7 +339,7 @@ impl Run {
         if let Some(addr) = self.memory.first_change(&expected, 0..0) {
             panic!("{entry} on grid {grid:?} changed memory outside its outputs at {addr:#x}");
         }
-        Ok(())
+        Ok(stats)
     }
 
     fn read(&self, buf: &Buf) -> Vec<u8> {
@@ -585,7 +586,7 @@ fn run_small(src: &str, entry: &str, grid: (u32, u32)) -> Result<(), LaunchError
         (run.poisoned(4 * words.len()), input_bytes)
     };
     let args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
-    run.launch(&module, entry, grid, &args, &[&out])
+    run.launch(&module, entry, grid, &args, &[&out]).map(drop)
 }
 
 fn member_mask_trap(result: Result<(), LaunchError>, what: &str) {
@@ -687,7 +688,11 @@ fn misused_collectives_trap() {
         if entry.starts_with("voltage") {
             args.extend([ArgValue::B32(1), ArgValue::B32(2)]);
         }
-        member_mask_trap(run.launch(&module, entry, (2, 64), &args, &[&out]), what);
+        member_mask_trap(
+            run.launch(&module, entry, (2, 64), &args, &[&out])
+                .map(drop),
+            what,
+        );
     }
 }
 
@@ -700,6 +705,63 @@ const FUSED_GRIDS: &[(u32, u32)] = &[(1, 1), (1, 32), (3, 7), (2, 96), (5, 256)]
 
 /// The reference test of an element's spike: `Ty::positive` or `Ty::nonzero`.
 type SpikeTest = fn(Ty, u64) -> bool;
+
+/// The arguments of a fused byte step as the library's plan builds them
+/// (`LaunchPlan::step_dyn`: head and groups from the buffers' addresses),
+/// for `n` elements of `ty` at `input`, spikes at `spikes`, `vbytes`-byte
+/// voltages at `volt` (none for 0) and the state from element `last` if
+/// given.
+fn step_args(
+    entry: &str,
+    ty: Ty,
+    n: usize,
+    (spikes, input): (&Buf, &Buf),
+    (vbytes, volt, rest, thresh): (usize, &Buf, u64, u64),
+    state: Option<(&Buf, usize)>,
+) -> Vec<ArgValue> {
+    let rule = if entry.starts_with("step_override") {
+        SpikeRule::Override
+    } else {
+        SpikeRule::Threshold
+    };
+    let dtype = match ty {
+        Ty::U8 => DType::U8,
+        Ty::F16 => DType::F16,
+        Ty::BF16 => DType::BF16,
+        Ty::F32 => DType::F32,
+        Ty::F64 => DType::F64,
+    };
+    let vdtype = match vbytes {
+        2 => Some(DType::F16),
+        4 => Some(DType::F32),
+        8 => Some(DType::F64),
+        _ => None,
+    };
+    let voltage = vdtype.map(|dtype| VoltageTarget {
+        addr: volt.addr,
+        dtype,
+        rest,
+        thresh,
+    });
+    let plan = LaunchPlan::step_dyn(
+        rule,
+        dtype,
+        n,
+        spikes.addr,
+        input.addr,
+        voltage,
+        state.map(|(buf, last)| (buf.addr, last)),
+        GridLimits::for_multiprocessors(1),
+    )
+    .unwrap_or_else(|err| panic!("{entry}: {err}"));
+    assert_eq!(plan.kernel().name(), entry);
+    let mut args = plan.args().to_vec();
+    // rest and thresh as the test drew them, all 64 bits (the kernel must
+    // use the low vbytes bytes only)
+    args[7] = ArgValue::B64(rest);
+    args[8] = ArgValue::B64(thresh);
+    args
+}
 
 #[test]
 fn fused_steps_match_the_reference() {
@@ -735,17 +797,20 @@ fn fused_steps_match_the_reference() {
                     let spikes = run.poisoned(n);
                     let volt = run.poisoned(vbytes * n);
                     let state = run.poisoned(if with_state { n - last } else { 0 });
-                    let mut args = u64s(&[
-                        spikes.addr,
-                        if vbytes == 0 { 0 } else { volt.addr },
-                        if with_state { state.addr } else { 0 },
-                        input.addr,
-                        n as u64,
-                        last as u64,
-                        // a null voltage with a width must still write none
-                        if vbytes == 0 { 4 } else { vbytes as u64 },
-                    ]);
-                    args.extend([ArgValue::B64(rest), ArgValue::B64(thresh)]);
+                    let mut args = step_args(
+                        entry,
+                        ty,
+                        n,
+                        (&spikes, &input),
+                        (vbytes, &volt, rest, thresh),
+                        with_state.then_some((&state, last)),
+                    );
+                    // a null voltage with a width must still write none, and
+                    // a null state with a last none either
+                    args[5] = ArgValue::U64(last as u64);
+                    if vbytes == 0 {
+                        args[6] = ArgValue::U64(4);
+                    }
                     let outs: Vec<&Buf> = [&spikes, &volt, &state].into_iter().collect();
                     run.launch(modules.of(entry), entry, grid, &args, &outs)
                         .unwrap_or_else(|err| panic!("{entry} n {n} grid {grid:?}: {err}"));
@@ -772,6 +837,265 @@ fn fused_steps_match_the_reference() {
         }
     }
     assert_eq!(launched, 9 * 2 * COUNTS.len() * FUSED_GRIDS.len());
+}
+
+/// The byte steps that take the vector path (the three loops of
+/// threshold.ptx), with their input type, spike test and W.
+const VECTOR_STEPS: &[(&str, Ty, SpikeTest, usize)] = &[
+    ("step_f32", Ty::F32, Ty::positive, 4),
+    ("step_f64", Ty::F64, Ty::positive, 4),
+    ("step_f16", Ty::F16, Ty::positive, 8),
+    ("step_bf16", Ty::BF16, Ty::positive, 8),
+];
+
+/// Grids for the vector-path sweep: one thread, one block, 3 x 96 (S not a
+/// power of two) and many small blocks.
+const VECTOR_STEP_GRIDS: &[(u32, u32)] = &[(1, 1), (1, 128), (3, 96), (24, 32)];
+
+#[test]
+fn fused_step_vector_paths_match_the_reference() {
+    let modules = Modules::new();
+    let mut rng = Rng::fresh("fused vector steps");
+    let mut launched = 0;
+    let mut vectored = 0;
+    for &(entry, ty, spike, width) in VECTOR_STEPS {
+        let vectored_before = vectored;
+        for &grid in VECTOR_STEP_GRIDS {
+            let threads = grid.0 as usize * grid.1 as usize;
+            // Lengths around a group and around 4S groups (one unrolled
+            // iteration of the whole grid), past a head of up to 15.
+            let quad = 4 * threads * width;
+            let mut lengths = vec![0, 1, width - 1, width, width + 1, 3 * width + 2];
+            for base in [quad, 2 * quad] {
+                for delta in [0, 1, width - 1, width, 16 + width + 1] {
+                    lengths.push(base + delta);
+                    lengths.push(base - delta.min(base));
+                }
+            }
+            lengths.push(quad - 3 * width * threads + 5); // k + 3S just past
+            for &n in &lengths {
+                for vbytes in [0usize, 2, 4, 8] {
+                    for with_state in [false, true] {
+                        // last at a random group, then every offset in it
+                        let base = if n == 0 { 0 } else { rng.below(n) } / width * width;
+                        let offsets = if with_state { width } else { 1 };
+                        for offset in 0..offsets {
+                            let last = (base + offset).min(n);
+                            // skews: misaligned views of every buffer, or
+                            // (half the time) all aligned
+                            let aligned = rng.next() & 1 == 1;
+                            let skew = |rng: &mut Rng, unit: usize| {
+                                if aligned {
+                                    0
+                                } else {
+                                    unit * rng.below(16)
+                                }
+                            };
+                            let values = ty.draw(&mut rng, n);
+                            let (rest, thresh) = (rng.next(), rng.next());
+                            let mut run = Run::new();
+                            let in_skew = skew(&mut rng, ty.size());
+                            let input = run.buffer(&ty.to_bytes(&values), in_skew);
+                            let sp_skew = skew(&mut rng, 1);
+                            let spikes = run.buffer(&vec![POISON; n], sp_skew);
+                            let v_skew = skew(&mut rng, vbytes.max(1));
+                            let volt = run.buffer(&vec![POISON; vbytes * n], v_skew);
+                            // aligned: the state's element i is the plan's
+                            // last + i, so its element -last is aligned
+                            let st_skew = if aligned {
+                                last % 16
+                            } else {
+                                skew(&mut rng, 1)
+                            };
+                            let state_len = if with_state { n - last } else { 0 };
+                            let state = run.buffer(&vec![POISON; state_len], st_skew);
+                            let args = step_args(
+                                entry,
+                                ty,
+                                n,
+                                (&spikes, &input),
+                                (vbytes, &volt, rest, thresh),
+                                with_state.then_some((&state, last)),
+                            );
+                            let what = format!(
+                                "{entry} n {n} vbytes {vbytes} state {with_state} last {last} \
+                                 grid {grid:?} skews {in_skew}/{sp_skew}/{v_skew}/{st_skew} \
+                                 head {:?} groups {:?}",
+                                args[9], args[10]
+                            );
+                            let stats = run
+                                .launch(
+                                    modules.of(entry),
+                                    entry,
+                                    grid,
+                                    &args,
+                                    &[&spikes, &volt, &state],
+                                )
+                                .unwrap_or_else(|err| panic!("{what}: {err}"));
+                            let expected: Vec<u8> =
+                                values.iter().map(|&v| u8::from(spike(ty, v))).collect();
+                            assert_eq!(run.read(&spikes), expected, "{what}");
+                            let volts: Vec<u8> = expected
+                                .iter()
+                                .flat_map(|&s| {
+                                    (if s == 1 { thresh } else { rest }).to_le_bytes()[..vbytes]
+                                        .to_vec()
+                                })
+                                .collect();
+                            assert_eq!(run.read(&volt), volts, "{what}");
+                            assert_eq!(run.read(&state), expected[n - state_len..], "{what}");
+                            // with everything aligned and a whole unrolled
+                            // iteration, the vector path must have run
+                            let groups = match args[10] {
+                                ArgValue::U64(groups) => groups as usize,
+                                _ => unreachable!("p_groups is .u64"),
+                            };
+                            assert!(
+                                !aligned || n < 16 || groups > 0,
+                                "{what}: not co-aligned: {:#x} {:#x} {:#x}",
+                                spikes.addr,
+                                input.addr,
+                                state.addr
+                            );
+                            if groups >= 4 * threads {
+                                assert!(stats.vector_accesses > 0, "{what}: no vector access");
+                                vectored += 1;
+                            }
+                            launched += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            vectored > vectored_before,
+            "{entry} never took the vector path"
+        );
+    }
+    eprintln!("{launched} launches, {vectored} checked to take the vector path");
+}
+
+/// Runs `entry` of the PTX text `src` as a byte step over `values` (f32
+/// bits) on `grid`, every buffer 16-byte aligned but the state, which
+/// starts at element `last`, with 4-byte voltages; `Err` names the first
+/// launch error or wrong output.
+fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Result<(), String> {
+    let (entry, ty, n, vbytes) = ("step_f32", Ty::F32, values.len(), 4);
+    let module = parse_module(src).map_err(|err| err.to_string())?;
+    let mut run = Run::new();
+    let input = run.buffer(&ty.to_bytes(values), 0);
+    let spikes = run.poisoned(n);
+    let volt = run.poisoned(vbytes * n);
+    // the state's element -last 16-byte aligned, so the vector path runs
+    let state = run.buffer(&vec![POISON; n - last], last % 16);
+    let (rest, thresh) = (0x1111_2222, 0x3333_4444);
+    let args = step_args(
+        entry,
+        ty,
+        n,
+        (&spikes, &input),
+        (vbytes, &volt, rest, thresh),
+        Some((&state, last)),
+    );
+    let stats = run
+        .launch(&module, entry, grid, &args, &[&spikes, &volt, &state])
+        .map_err(|err| err.to_string())?;
+    if stats.vector_accesses == 0 {
+        return Err("the vector path did not run".into());
+    }
+    let expected: Vec<u8> = values
+        .iter()
+        .map(|&v| u8::from(Ty::positive(ty, v)))
+        .collect();
+    let volts: Vec<u8> = expected
+        .iter()
+        .flat_map(|&s| (if s == 1 { thresh } else { rest } as u32).to_le_bytes())
+        .collect();
+    for (name, got, want) in [
+        ("spikes", run.read(&spikes), expected.clone()),
+        ("voltages", run.read(&volt), volts),
+        ("state", run.read(&state), expected[last..].to_vec()),
+    ] {
+        if let Some(i) = (0..want.len()).find(|&i| got[i] != want[i]) {
+            return Err(format!(
+                "{name} byte {i}: {:#x}, not {:#x}",
+                got[i], want[i]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Alternating positive and negative f32 inputs, `n` of them.
+fn alternating_f32(n: usize) -> Vec<u64> {
+    (0..n)
+        .map(|i| u64::from(if i % 3 == 0 { 1.5f32 } else { -2.0f32 }.to_bits()))
+        .collect()
+}
+
+#[test]
+fn the_unmutated_f32_step_passes_the_mutation_cases() {
+    let src = Op::Step.ptx();
+    run_f32_step(src, &alternating_f32(4 * 4 * 32 + 8), (1, 32), 20).expect("unrolled");
+    run_f32_step(
+        src,
+        &alternating_f32(3 * 4 * 32 + 7),
+        (1, 32),
+        3 * 4 * 32 + 2,
+    )
+    .expect("straddle");
+    run_f32_step(src, &alternating_f32(40 * 16), (3, 4), 4).expect("4 groups");
+}
+
+#[test]
+fn a_state_bound_off_by_one_is_caught() {
+    // The unrolled loop's first state test `o >= d` made `o > d`: the group
+    // that starts exactly at last stores no state word, so 4 state bytes
+    // keep their poison.
+    let src = mutate(
+        Op::Step.ptx(),
+        "setp.ge.u64         %p, %o, %d;",
+        "setp.gt.u64         %p, %o, %d;",
+    );
+    // last = 20: group 5, the first group of thread 5's unrolled iteration
+    let err = run_f32_step(&src, &alternating_f32(4 * 4 * 32 + 8), (1, 32), 20)
+        .expect_err("the state word of the group at last must be missing");
+    assert!(err.starts_with("state byte 0"), "{err}");
+}
+
+#[test]
+fn a_dropped_straddling_group_is_caught() {
+    // The scalar loop no longer running past the tail over the straddling
+    // group's state-only elements: last mid-group leaves them unwritten.
+    let src = mutate(
+        Op::Step.ptx(),
+        "add.u64             %slim, %lim, %o;",
+        "mov.u64             %slim, %lim;",
+    );
+    let err = run_f32_step(
+        &src,
+        &alternating_f32(3 * 4 * 32 + 7),
+        (1, 32),
+        3 * 4 * 32 + 2,
+    )
+    .expect_err("the straddler's state bytes must be missing");
+    assert!(err.starts_with("state byte 0"), "{err}");
+}
+
+#[test]
+fn a_voltage_stride_of_the_wrong_width_is_caught() {
+    // S groups of voltages counted as S voltages (vshift instead of
+    // vshift + 2): the groups k + S, k + 2S, k + 3S of an unrolled
+    // iteration store their voltages at other threads' places, a race or
+    // a group never written.
+    let src = mutate(
+        Op::Step.ptx(),
+        "shl.b64             %svolt, %stride, %vg;",
+        "shl.b64             %svolt, %stride, %vshift;",
+    );
+    let err = run_f32_step(&src, &alternating_f32(40 * 16), (3, 4), 4)
+        .expect_err("misplaced voltages must be caught");
+    assert!(err.contains("race") || err.starts_with("voltages"), "{err}");
 }
 
 #[test]
