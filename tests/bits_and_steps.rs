@@ -260,6 +260,11 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (33, 3, 4),
     (64, 2, 0),
     (100, 2, 5),
+    // the packing entries' tiles of 8 words: crossing rows at partial
+    // words, and whole tiles in a row with words left for the one-word loop
+    (257, 3, 1),
+    (96, 11, 1),
+    (1000, 2, 1),
 ];
 
 fn sweep<D: KernelDevice>(label: &str, make: &dyn Fn(&NeuronParams) -> ExactNeuron<D>)
@@ -313,7 +318,7 @@ fn the_interpreted_kernels_match_at_odd_offsets_and_on_small_grids() {
         byte_offset: 3,
         value_offset: 1,
     };
-    for (block, blocks) in [(32, 1), (64, 3), (96, 2)] {
+    for (block, blocks) in [(32, 1), (64, 3), (96, 2), (128, 1), (64, 40)] {
         let limits = GridLimits::new(block, blocks).expect("valid limits");
         sweep(&format!("interpreter {block}x{blocks} odd offsets"), &|p| {
             let device = PtxDevice::new().with_grid_limits(limits).with_layout(odd);

@@ -371,31 +371,200 @@ fn u64s(values: &[u64]) -> Vec<ArgValue> {
 // bits.ptx
 // ---------------------------------------------------------------------------
 
-/// Runs a packing entry (`out` words from `rows * count` elements of `ty`)
-/// and compares with `pack` of `spike`.
-fn check_packing(src: &str, entry: &str, ty: Ty, spike: impl Fn(Ty, u64) -> bool + Copy) {
+/// The reference test of an element's spike: `Ty::positive` or `Ty::nonzero`.
+type SpikeTest = fn(Ty, u64) -> bool;
+
+/// One launch of a packing entry (`out` words from `rows * count` elements
+/// of `ty`, drawn fresh, the output poisoned) compared with `pack` of
+/// `spike`.
+#[allow(clippy::too_many_arguments)]
+fn packing_case(
+    module: &Module,
+    entry: &str,
+    ty: Ty,
+    spike: SpikeTest,
+    rows: usize,
+    count: usize,
+    grid: (u32, u32),
+    rng: &mut Rng,
+) {
+    let n = rows * count;
+    let values = ty.draw(rng, n);
+    let mut run = Run::new();
+    // the input at an element offset of 0..3 from a 16-byte boundary
+    let input = run.buffer(&ty.to_bytes(&values), ty.size() * rng.below(4));
+    let nwords = rows * words_per_row(count);
+    let out = run.poisoned(4 * nwords);
+    let args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
+    run.launch(module, entry, grid, &args, &[&out])
+        .unwrap_or_else(|err| panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}"));
+    let expected = pack(rows, count, |i| spike(ty, values[i]));
+    assert_eq!(
+        run.read(&out),
+        words_to_bytes(&expected),
+        "{entry} rows {rows} count {count} grid {grid:?}"
+    );
+}
+
+/// Runs a packing entry over every shape and grid of `sweep`.
+fn check_packing(src: &str, entry: &str, ty: Ty, spike: SpikeTest) {
     let module = parsed(src);
     let mut launched = 0;
     sweep(entry, |rows, count, grid, rng| {
-        let n = rows * count;
-        let values = ty.draw(rng, n);
-        let mut run = Run::new();
-        // the input at an element offset of 0..3 from a 16-byte boundary
-        let input = run.buffer(&ty.to_bytes(&values), ty.size() * rng.below(4));
-        let nwords = rows * words_per_row(count);
-        let out = run.poisoned(4 * nwords);
-        let args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
-        run.launch(&module, entry, grid, &args, &[&out])
-            .unwrap_or_else(|err| panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}"));
-        let expected = pack(rows, count, |i| spike(ty, values[i]));
-        assert_eq!(
-            run.read(&out),
-            words_to_bytes(&expected),
-            "{entry} rows {rows} count {count} grid {grid:?}"
-        );
+        packing_case(&module, entry, ty, spike, rows, count, grid, rng);
         launched += 1;
     });
     assert_eq!(launched, ROWS.len() * COUNTS.len() * GRIDS.len());
+}
+
+/// Shapes (rows, count) for the packing entries' tiles of 8 words (Part 1
+/// of their loop, with the one-word loop taking the fewer than 8 words
+/// left): one tile exactly, a tile ending in a partial word, rows of one,
+/// two, three or seven words so that tiles cross row boundaries (at partial
+/// words, or at full ones), rows * wpr just below, at and above multiples
+/// of 8 and of 8 times the warps of `TILE_GRIDS` (9 and 80 warps: 72 and
+/// 640 words), and rows long enough for several tiles per warp.
+const TILE_SHAPES: &[(usize, usize)] = &[
+    (1, 256),
+    (1, 255),
+    (1, 257),
+    (3, 96),
+    (8, 33),
+    (33, 31),
+    (12, 200),
+    (5, 513),
+    (7, 1000),
+    (2, 2048),
+    (1, 72 * 32),
+    (1, 72 * 32 - 1),
+    (1, 72 * 32 + 33),
+    (9, 8 * 32),
+    (71, 32),
+    (73, 32),
+    (1, 640 * 32 + 7),
+    (20, 32 * 32 - 5),
+];
+/// Grids for the tiles: one warp, one block of 4, 3 blocks of 3 warps, and
+/// many blocks (80 warps).
+const TILE_GRIDS: &[(u32, u32)] = &[(1, 32), (1, 128), (3, 96), (40, 64)];
+
+/// Runs a packing entry over `TILE_SHAPES` and `TILE_GRIDS`.
+fn check_packing_tiles(src: &str, entry: &str, ty: Ty, spike: SpikeTest) {
+    let module = parsed(src);
+    let mut rng = Rng::fresh(&format!("{entry} tiles"));
+    for &(rows, count) in TILE_SHAPES {
+        for &grid in TILE_GRIDS {
+            packing_case(&module, entry, ty, spike, rows, count, grid, &mut rng);
+        }
+    }
+}
+
+/// The packing entries with their element types and spike tests.
+const PACKING: &[(&str, Ty, SpikeTest)] = &[
+    ("threshold_bits_f32", Ty::F32, Ty::positive),
+    ("threshold_bits_f64", Ty::F64, Ty::positive),
+    ("threshold_bits_f16", Ty::F16, Ty::positive),
+    ("threshold_bits_bf16", Ty::BF16, Ty::positive),
+    ("pack_bits_u8", Ty::U8, Ty::nonzero),
+    ("override_bits_f32", Ty::F32, Ty::nonzero),
+    ("override_bits_f64", Ty::F64, Ty::nonzero),
+    ("override_bits_b16", Ty::F16, Ty::nonzero),
+    ("override_bits_b16", Ty::BF16, Ty::nonzero),
+];
+
+#[test]
+fn packing_tiles_match_the_reference() {
+    for &(entry, ty, spike) in PACKING {
+        check_packing_tiles(src_of(entry), entry, ty, spike);
+    }
+}
+
+#[test]
+fn wrong_tile_loops_fail_the_comparison() {
+    // Broken copies of the tile loop of threshold_bits_f32 must fail the
+    // tile sweep: every lane storing (not lanes 0..7), a row's end stepped
+    // over as if its last word were full, the straight path taken by a
+    // tile whose last word is partial, word 3 kept by lane 4, the carry
+    // from w into the next row dropped between tiles, and a tile loop
+    // that stops one tile early.
+    let src = src_of("threshold_bits_f32");
+    let broken = [
+        (
+            "every lane stores",
+            mutate(
+                src,
+                "@%keep st.global.cs.u32 [%a], %mine;",
+                "st.global.cs.u32 [%a], %mine;",
+            ),
+        ),
+        (
+            "row end stepped as a full word",
+            mutate(
+                src,
+                "@!%inside add.u64       %p, %p, %remb;",
+                "@!%inside add.u64       %p, %p, 128;",
+            ),
+        ),
+        (
+            "straight path for a partial last word",
+            mutate(
+                src,
+                "setp.lt.u64         %slow, %remb, 1024;",
+                "setp.lt.u64         %slow, %remb, 993;",
+            ),
+        ),
+        (
+            "word 3 kept by lane 4",
+            mutate(
+                src,
+                "setp.eq.u32         %own, %lane, 3;",
+                "setp.eq.u32         %own, %lane, 4;",
+            ),
+        ),
+        (
+            "no carry into the next row",
+            mutate(src, "@%carry add.u64         %prow, %prow, %countb;", ""),
+        ),
+        (
+            "one tile short",
+            mutate(
+                src,
+                "setp.lt.u64         %more, %pout, %pend;",
+                "sub.u64 %a, %pend, %ostride;\n    setp.lt.u64 %more, %pout, %a;",
+            ),
+        ),
+    ];
+    for (what, src) in broken {
+        parsed(&src); // a copy the interpreter rejects would prove nothing
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_packing_tiles(&src, "threshold_bits_f32", Ty::F32, Ty::positive)
+        }));
+        assert!(caught.is_err(), "{what}: the broken kernel passed");
+    }
+}
+
+#[test]
+fn a_divergent_tile_ballot_traps() {
+    // Lanes 8..31 leave before the tile loop's first ballot, so that only
+    // lanes 0..7 reach it: the full mask names lanes that never arrive.
+    // One row of 256 neurons is one tile, on the straight path.
+    let ballot = "vote.sync.ballot.b32 %ballot, %bit, 0xFFFFFFFF;";
+    let src = mutate(
+        src_of("threshold_bits_f32"),
+        ballot,
+        &format!("@!%keep bra DONE;\n    {ballot}"),
+    );
+    let module = parsed(&src);
+    let (rows, count) = (1usize, 256usize);
+    let mut run = Run::new();
+    let input = run.buffer(&vec![0x11u8; 4 * rows * count], 0);
+    let out = run.poisoned(4 * rows * words_per_row(count));
+    let args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
+    member_mask_trap(
+        run.launch(&module, "threshold_bits_f32", (1, 32), &args, &[&out])
+            .map(drop),
+        "a tile ballot by lanes 0..7",
+    );
 }
 
 #[test]
@@ -702,9 +871,6 @@ fn misused_collectives_trap() {
 
 /// Grids for the element-wise fused entries: any block size works.
 const FUSED_GRIDS: &[(u32, u32)] = &[(1, 1), (1, 32), (3, 7), (2, 96), (5, 256)];
-
-/// The reference test of an element's spike: `Ty::positive` or `Ty::nonzero`.
-type SpikeTest = fn(Ty, u64) -> bool;
 
 /// The arguments of a fused byte step as the library's plan builds them
 /// (`LaunchPlan::step_dyn`: head and groups from the buffers' addresses),

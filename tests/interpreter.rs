@@ -12,7 +12,8 @@ use exact_neuron::half::{bf16, f16};
 use exact_neuron::kernel::{Kernel, Op, SpikeRule};
 use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget};
 use exact_neuron::{
-    Cpu, DType, Element, ExactNeuron, KernelDevice, OverrideValue, ThresholdInput, VoltageElement,
+    Cpu, DType, Element, ExactNeuron, HostSlice, KernelDevice, NeuronParams, OverrideValue,
+    ThresholdInput, VoltageElement,
 };
 use exact_neuron_support::golden::{load_cases, replay};
 use exact_neuron_support::random::{RandomValue, Rng};
@@ -1211,5 +1212,67 @@ fn dtype_sizes_match_the_poison_patterns() {
     for dtype in [DType::U8, DType::F16, DType::BF16, DType::F32, DType::F64] {
         let bits = poison_bits(dtype);
         assert!(dtype.size() == 8 || bits >> (8 * dtype.size()) == 0);
+    }
+}
+
+/// The packing entries' tiles of 8 words per warp (and the one-word loop
+/// for the words after the last whole tile), through the neuron on the
+/// interpreter, against the CPU backend: grids of one warp, one block of 4
+/// warps, 3 blocks of 3 and 40 blocks of 2; shapes where a tile crosses
+/// rows, rows end in partial words, and rows * wpr lies around multiples of
+/// 8 and of 8 times the warps (72 and 640 words). Fresh data each run;
+/// guarded buffers, the outputs poisoned by the device.
+#[test]
+fn bit_tiles_match_the_cpu_on_warp_grids() {
+    let mut rng = Rng::fresh("bit tiles on warp grids");
+    let shapes = [
+        (256usize, 1usize),
+        (255, 1),
+        (257, 3),
+        (96, 3),
+        (33, 8),
+        (1000, 7),
+        (31, 33),
+        (72 * 32 + 1, 1),
+        (32, 71),
+        (640 * 32 - 7, 1),
+    ];
+    let grids = [
+        ("1 warp", limits(32, 1)),
+        ("1x128", limits(128, 1)),
+        ("3x96", limits(96, 3)),
+        ("40x64", limits(64, 40)),
+    ];
+    for (count, batch) in shapes {
+        let params = NeuronParams::new([count], 1.0, -60.0, -50.0).with_batch_size(batch);
+        let inputs: Vec<f32> = rng.values(count * batch);
+        let halves: Vec<f16> = rng.values(count * batch);
+        let bytes: Vec<u8> = rng.values(count * batch);
+        let doubles: Vec<f64> = rng.values(count * batch);
+        let cases = [
+            (SpikeRule::Threshold, "f32", HostSlice::new(&inputs[..])),
+            (SpikeRule::Threshold, "f16", HostSlice::new(&halves[..])),
+            (SpikeRule::Override, "u8", HostSlice::new(&bytes[..])),
+            (SpikeRule::Override, "f64", HostSlice::new(&doubles[..])),
+        ];
+        for (rule, dtype, slice) in cases {
+            let want = ExactNeuron::cpu(&params)
+                .unwrap()
+                .forward_bits_dyn(rule, &slice)
+                .unwrap();
+            for (name, grid) in grids {
+                let device = PtxDevice::new()
+                    .with_grid_limits(grid)
+                    .with_layout(Layout::GUARDED);
+                let got = ExactNeuron::with_device(device, &params)
+                    .unwrap()
+                    .forward_bits_dyn(rule, &slice)
+                    .unwrap();
+                assert_eq!(
+                    got, want,
+                    "{rule:?} {dtype} count {count} batch {batch} grid {name}"
+                );
+            }
+        }
     }
 }
