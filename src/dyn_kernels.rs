@@ -299,6 +299,20 @@ pub trait DynKernels: KernelDevice + Sized {
         }
     }
 
+    /// Spike bytes by `rule`: [`threshold_dyn`](Self::threshold_dyn) or
+    /// [`overrides_dyn`](Self::overrides_dyn).
+    fn spikes_dyn(
+        &self,
+        rule: SpikeRule,
+        inputs: &impl DynInput<Self>,
+        spikes: &mut Self::Buffer<u8>,
+    ) -> Result<()> {
+        match rule {
+            SpikeRule::Threshold => self.threshold_dyn(inputs, spikes),
+            SpikeRule::Override => self.overrides_dyn(inputs, spikes),
+        }
+    }
+
     /// Spikes into bits by `rule`:
     /// [`threshold_bits_dyn`](Self::threshold_bits_dyn) or
     /// [`overrides_bits_dyn`](Self::overrides_bits_dyn).

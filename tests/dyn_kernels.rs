@@ -64,14 +64,8 @@ fn compare_spikes<D: DynKernels, T: Element>(
         bytes(device, &spikes)
     };
     let typed = by_rule(&|spikes| device.with_input(host, |x| typed_bytes(x, spikes))?);
-    let from_host = by_rule(&|spikes| match rule {
-        SpikeRule::Threshold => device.threshold_dyn(&HostSlice::new(host), spikes),
-        SpikeRule::Override => device.overrides_dyn(&HostSlice::new(host), spikes),
-    });
-    let from_buffer = by_rule(&|spikes| match rule {
-        SpikeRule::Threshold => device.threshold_dyn(buffer, spikes),
-        SpikeRule::Override => device.overrides_dyn(buffer, spikes),
-    });
+    let from_host = by_rule(&|spikes| device.spikes_dyn(rule, &HostSlice::new(host), spikes));
+    let from_buffer = by_rule(&|spikes| device.spikes_dyn(rule, buffer, spikes));
     assert_eq!(typed, from_host, "{what}");
     assert_eq!(typed, from_buffer, "{what}");
 

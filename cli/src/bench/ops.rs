@@ -164,17 +164,19 @@ impl Case {
         plan: TimingPlan,
         corrupt: Option<usize>,
     ) -> Result<Timing, String> {
-        let run = match self.op() {
-            Op::Threshold => threshold::<D, T>,
-            Op::Override => overrides::<D, T>,
-            Op::Voltage => voltage::<D, T>,
-            Op::ThresholdBits => threshold_bits::<D, T>,
-            Op::OverrideBits | Op::PackBits => overrides_bits::<D, T>,
-            Op::VoltageBits => voltage_bits::<D, T>,
-            Op::Step => fused_step::<D, T>,
-            op => return Err(format!("the bench has no call for {op}")),
-        };
-        run(device, n, steps, plan, corrupt)
+        use SpikeRule::{Override, Threshold};
+        match self.op() {
+            Op::Threshold => spike_bytes::<D, T>(device, n, Threshold, plan, corrupt),
+            Op::Override => spike_bytes::<D, T>(device, n, Override, plan, corrupt),
+            Op::Voltage => voltage::<D, T>(device, n, plan, corrupt),
+            Op::ThresholdBits => spike_bits::<D, T>(device, n, Threshold, plan, corrupt),
+            Op::OverrideBits | Op::PackBits => {
+                spike_bits::<D, T>(device, n, Override, plan, corrupt)
+            }
+            Op::VoltageBits => voltage_bits::<D, T>(device, n, plan, corrupt),
+            Op::Step => fused_step::<D, T>(device, n, steps, plan, corrupt),
+            op => Err(format!("the bench has no call for {op}")),
+        }
     }
 }
 
@@ -233,14 +235,15 @@ fn check_voltage<D: BenchDevice, V: Sample>(
     })
 }
 
-fn threshold<D: BenchDevice, T: Sample>(
+/// Spike bytes from `n` values of `T` by `rule` (threshold or override).
+fn spike_bytes<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
-    _steps: usize,
+    rule: SpikeRule,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
+    let spike = spikes_of::<T>(rule)?;
     let mut sets = make_sets(plan.sets, || {
         Ok((
             samples::<D, T>(device, n)?,
@@ -249,34 +252,7 @@ fn threshold<D: BenchDevice, T: Sample>(
     })?;
     let timing = time_rotating(device, plan, &mut sets, |(x, spikes)| {
         device
-            .threshold_dyn(black_box(x), black_box(spikes))
-            .map_err(text)
-    })?;
-    for (set, (_, spikes)) in sets.iter().enumerate() {
-        check_values(device, spikes, corrupt_in(corrupt, set, sets.len()), |i| {
-            u8::from(spike(i))
-        })?;
-    }
-    Ok(timing)
-}
-
-fn overrides<D: BenchDevice, T: Sample>(
-    device: &D,
-    n: usize,
-    _steps: usize,
-    plan: TimingPlan,
-    corrupt: Option<usize>,
-) -> Result<Timing, String> {
-    let spike = spikes_of::<T>(SpikeRule::Override)?;
-    let mut sets = make_sets(plan.sets, || {
-        Ok((
-            samples::<D, T>(device, n)?,
-            device.filled(n, |_| u8::POISON)?,
-        ))
-    })?;
-    let timing = time_rotating(device, plan, &mut sets, |(x, spikes)| {
-        device
-            .overrides_dyn(black_box(x), black_box(spikes))
+            .spikes_dyn(rule, black_box(x), black_box(spikes))
             .map_err(text)
     })?;
     for (set, (_, spikes)) in sets.iter().enumerate() {
@@ -290,7 +266,6 @@ fn overrides<D: BenchDevice, T: Sample>(
 fn voltage<D: BenchDevice, V: Sample>(
     device: &D,
     n: usize,
-    _steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
@@ -313,43 +288,21 @@ fn voltage<D: BenchDevice, V: Sample>(
     Ok(timing)
 }
 
-fn threshold_bits<D: BenchDevice, T: Sample>(
+/// Spike bits from `n` values of `T` by `rule` (threshold or override).
+fn spike_bits<D: BenchDevice, T: Sample>(
     device: &D,
     n: usize,
-    _steps: usize,
+    rule: SpikeRule,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
-    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
+    let spike = spikes_of::<T>(rule)?;
     let mut sets = make_sets(plan.sets, || {
         Ok((samples::<D, T>(device, n)?, poisoned_words(device, n)?))
     })?;
     let timing = time_rotating(device, plan, &mut sets, |(x, words)| {
         device
-            .threshold_bits_dyn(black_box(x), 1, n, black_box(words))
-            .map_err(text)
-    })?;
-    for (set, (_, words)) in sets.iter().enumerate() {
-        let corrupt = corrupt_in(corrupt, set, sets.len());
-        check_bits(device, words, n, corrupt, &spike)?;
-    }
-    Ok(timing)
-}
-
-fn overrides_bits<D: BenchDevice, T: Sample>(
-    device: &D,
-    n: usize,
-    _steps: usize,
-    plan: TimingPlan,
-    corrupt: Option<usize>,
-) -> Result<Timing, String> {
-    let spike = spikes_of::<T>(SpikeRule::Override)?;
-    let mut sets = make_sets(plan.sets, || {
-        Ok((samples::<D, T>(device, n)?, poisoned_words(device, n)?))
-    })?;
-    let timing = time_rotating(device, plan, &mut sets, |(x, words)| {
-        device
-            .overrides_bits_dyn(black_box(x), 1, n, black_box(words))
+            .spike_bits_dyn(rule, black_box(x), 1, n, black_box(words))
             .map_err(text)
     })?;
     for (set, (_, words)) in sets.iter().enumerate() {
@@ -362,7 +315,6 @@ fn overrides_bits<D: BenchDevice, T: Sample>(
 fn voltage_bits<D: BenchDevice, V: Sample>(
     device: &D,
     n: usize,
-    _steps: usize,
     plan: TimingPlan,
     corrupt: Option<usize>,
 ) -> Result<Timing, String> {
