@@ -366,6 +366,19 @@ for pattern in lib-gpu_bits capi-cuda; do
     sanitize memcheck "$exe" --skip memory_and_streams_of_another_context_are_refused
 done
 
+# field(NAME): the value of a JSON field of the current line of bench
+# JSON (one record per line), for the awk programs of the summary.
+# shellcheck disable=SC2016 # awk's own $0, not the shell's
+json_field='
+    function field(name,   m) {
+        if (match($0, "\"" name "\":(\"[^\"]*\"|[-+0-9.eE]+)")) {
+            m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
+            gsub(/"/, "", m)
+            return m
+        }
+        return ""
+    }'
+
 # The summary, last: steps, then the benchmark's rows at 2^26 and above.
 {
     echo "exact-neuron GPU bundle: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(($(date +%s) - started))s of ${budget}s"
@@ -374,15 +387,7 @@ done
     if [ -s "$out/bench.json" ]; then
         echo "bench rows at 2^26 elements and above (bench.json):"
         printf '%-10s %-6s %12s %14s %9s %10s\n' op dtype elements median_s GB/s '% of copy'
-        awk '
-            function field(name,   m) {
-                if (match($0, "\"" name "\":(\"[^\"]*\"|[-+0-9.eE]+)")) {
-                    m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
-                    gsub(/"/, "", m)
-                    return m
-                }
-                return ""
-            }
+        awk "$json_field"'
             /"elements":/ && field("elements") + 0 >= 67108864 {
                 printf "%-10s %-6s %12s %14.6g %9.1f %10.1f\n", field("op"), field("dtype"),
                     field("elements"), field("median_s"), field("gbps"), field("pct_of_copy")
@@ -396,15 +401,7 @@ done
         echo
         echo "bench --graph: steps replayed from a CUDA graph, per call (bench.log):"
         printf '%-10s %-6s %12s %14s %6s\n' op dtype elements median_s cache
-        awk '
-            function field(name,   m) {
-                if (match($0, "\"" name "\":(\"[^\"]*\"|[-+0-9.eE]+)")) {
-                    m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3)
-                    gsub(/"/, "", m)
-                    return m
-                }
-                return ""
-            }
+        awk "$json_field"'
             /"elements":/ && /"graph_calls":[0-9]/ && field("op") ~ /^(fused_step|threshold)$/ {
                 printf "%-10s %-6s %12s %14.6g %6s\n", field("op"), field("dtype"),
                     field("elements"), field("median_s"), field("cache")
