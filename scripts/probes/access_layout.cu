@@ -258,12 +258,6 @@ static float median_us(const std::function<void()> &call, int reps = 20) {
     return t[t.size() / 2];
 }
 
-struct Row {
-    std::string name;
-    double bytes;
-    float us;
-};
-static std::vector<Row> rows;
 static void *copy_src, *copy_dst;
 
 static void report(const char *name, double bytes, float us) {
@@ -285,14 +279,14 @@ static void same(const void *a, const void *b, size_t bytes, const char *what) {
 
 int main(int argc, char **argv) {
     const size_t n = size_t(1) << 28;  // elements (spike bytes)
-    int sms = 0, resident = 0;
+    int sms = 0;
     RT(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0));
     cudaDeviceProp prop;
     RT(cudaGetDeviceProperties(&prop, 0));
     // the library's grid: two waves of resident 256-thread blocks (8 per
     // multiprocessor on sm_90 for its entries); the probe's kernels get the
     // same grid so only the layout differs
-    resident = 8;
+    const int resident = 8;
     dim3 block(256), grid(sms * resident * 2);
     std::printf("access_layout: %s, %d SMs, L2 %d MiB, n = 2^28, grid %u x %u, median of 20\n",
                 prop.name, sms, prop.l2CacheSize >> 20, grid.x, block.x);
@@ -393,9 +387,7 @@ int main(int argc, char **argv) {
 
     // the library's PTX, as shipped and without the store hint
     for (int dir = 1; dir < argc && dir <= 2; dir++) {
-        DRV(cuInit(0));
-        CUcontext ctx;
-        DRV(cuCtxGetCurrent(&ctx));
+        DRV(cuInit(0));  // the runtime's context is current: modules load there
         const char *files[3] = {"override.ptx", "voltage.ptx", "threshold.ptx"};
         CUmodule mods[3];
         for (int f = 0; f < 3; f++) {
