@@ -23,11 +23,22 @@ pub const BLOCK_THREADS: u32 = 256;
 ///
 /// The kernels loop with a grid stride, so any grid covers any length; the
 /// cap only keeps huge launches to a few waves of resident blocks.
+///
+/// A device may cap each entry's grid on its own
+/// ([`GridLimits::per_entry`]): the CUDA backend sizes every entry's grid
+/// from the blocks that entry keeps resident, so that an entry that needs
+/// more registers does not shrink the grids of all the others.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GridLimits {
     block: u32,
     max_blocks: u32,
+    // Each entry's own cap, by `Kernel::index`; 0 where the entry takes
+    // `max_blocks`.
+    entry_blocks: [u32; ENTRIES],
 }
+
+/// The number of entries in the table.
+const ENTRIES: usize = Kernel::ALL.len();
 
 impl GridLimits {
     /// Threads per block and the largest grid to launch, or `None` unless
@@ -37,7 +48,11 @@ impl GridLimits {
         if block == 0 || block > 1024 || max_blocks == 0 || max_blocks > i32::MAX as u32 {
             None
         } else {
-            Some(GridLimits { block, max_blocks })
+            Some(GridLimits {
+                block,
+                max_blocks,
+                entry_blocks: [0; ENTRIES],
+            })
         }
     }
 
@@ -57,6 +72,7 @@ impl GridLimits {
             } else {
                 max_blocks
             },
+            entry_blocks: [0; ENTRIES],
         }
     }
 
@@ -91,11 +107,46 @@ impl GridLimits {
             * (at_least_one(waves) as u64);
         GridLimits {
             block: BLOCK_THREADS,
-            max_blocks: if blocks > i32::MAX as u64 {
-                i32::MAX as u32
-            } else {
-                blocks as u32
-            },
+            max_blocks: clamp_blocks(blocks),
+            entry_blocks: [0; ENTRIES],
+        }
+    }
+
+    /// [`BLOCK_THREADS`] per block and, for each entry, a grid of `waves`
+    /// full waves of the blocks *that entry* keeps resident:
+    /// `multiprocessors * resident_per_sm(entry) * waves` blocks (at least
+    /// 1 of each factor is assumed). A grid-stride kernel whose grid is a
+    /// whole number of its own waves keeps every multiprocessor equally
+    /// busy to the end; sizing all entries from the one with the fewest
+    /// resident blocks would leave the others a part-filled last wave.
+    ///
+    /// ```
+    /// use exact_neuron::kernel::Kernel;
+    /// use exact_neuron::launch::GridLimits;
+    ///
+    /// let pack = Kernel::ALL.iter().position(|k| k.name() == "pack_bits_u8").unwrap();
+    /// let limits = GridLimits::per_entry(132, 2, |kernel| {
+    ///     if kernel.index() == pack { 6 } else { 8 }
+    /// });
+    /// assert_eq!(limits.max_blocks_for(Kernel::ALL[pack]), 132 * 6 * 2);
+    /// assert_eq!(limits.max_blocks_for(Kernel::ALL[(pack + 1) % Kernel::ALL.len()]), 132 * 8 * 2);
+    /// assert_eq!(limits.max_blocks(), 132 * 8 * 2);
+    /// ```
+    pub fn per_entry(
+        multiprocessors: u32,
+        waves: u32,
+        mut resident_per_sm: impl FnMut(Kernel) -> u32,
+    ) -> GridLimits {
+        let mut entry_blocks = [0; ENTRIES];
+        for kernel in Kernel::ALL {
+            entry_blocks[kernel.index()] =
+                GridLimits::from_occupancy(multiprocessors, resident_per_sm(kernel), waves)
+                    .max_blocks;
+        }
+        GridLimits {
+            block: BLOCK_THREADS,
+            max_blocks: entry_blocks.iter().copied().max().unwrap_or(1),
+            entry_blocks,
         }
     }
 
@@ -104,9 +155,28 @@ impl GridLimits {
         self.block
     }
 
-    /// The largest grid, in blocks.
+    /// The largest grid, in blocks, of any entry.
     pub const fn max_blocks(self) -> u32 {
         self.max_blocks
+    }
+
+    /// The largest grid, in blocks, of `kernel`: its own cap where the
+    /// limits have one ([`GridLimits::per_entry`]), else
+    /// [`GridLimits::max_blocks`].
+    pub const fn max_blocks_for(self, kernel: Kernel) -> u32 {
+        match self.entry_blocks[kernel.index()] {
+            0 => self.max_blocks,
+            blocks => blocks,
+        }
+    }
+}
+
+/// `blocks`, capped at CUDA's largest one-dimensional grid, 2^31 - 1.
+const fn clamp_blocks(blocks: u64) -> u32 {
+    if blocks > i32::MAX as u64 {
+        i32::MAX as u32
+    } else {
+        blocks as u32
     }
 }
 
@@ -440,9 +510,9 @@ impl PlanBuilder {
                         // One thread per unrolled iteration, or per
                         // element of the head and tail, whichever is more.
                         let work = groups.div_ceil(UNROLL).max(scalars);
-                        (groups, blocks_for(work, block, limits))
+                        (groups, blocks_for(work, block, limits, kernel))
                     }
-                    None => (0, blocks_for(n, block, limits)),
+                    None => (0, blocks_for(n, block, limits, kernel)),
                 }
             }
             Geometry::Vector => {
@@ -462,9 +532,12 @@ impl PlanBuilder {
                 let groups = if aligned { n / width } else { 0 };
                 let scalars = n - groups * width;
                 // One thread per work item of the longer of the two loops.
-                (groups, blocks_for(groups.max(scalars), block, limits))
+                (
+                    groups,
+                    blocks_for(groups.max(scalars), block, limits, kernel),
+                )
             }
-            Geometry::Elementwise => (0, blocks_for(n, block, limits)),
+            Geometry::Elementwise => (0, blocks_for(n, block, limits, kernel)),
             Geometry::WarpPerWord => {
                 // Whole warps per block (the collectives need every lane of
                 // a warp in the same block), one warp per word.
@@ -473,7 +546,7 @@ impl PlanBuilder {
                     .checked_mul(count.div_ceil(32))
                     .and_then(|words| words.checked_mul(32))
                     .ok_or_else(|| bad(format!("{rows} rows of {count} neurons overflow")))?;
-                (0, blocks_for(threads, block, limits))
+                (0, blocks_for(threads, block, limits, kernel))
             }
         };
 
@@ -557,9 +630,9 @@ fn head_length(args: &[Arg]) -> Option<u64> {
 }
 
 /// Blocks of `block` threads for one thread per work item, capped.
-fn blocks_for(work: u64, block: u32, limits: GridLimits) -> u32 {
+fn blocks_for(work: u64, block: u32, limits: GridLimits, kernel: Kernel) -> u32 {
     work.div_ceil(u64::from(block))
-        .min(u64::from(limits.max_blocks)) as u32
+        .min(u64::from(limits.max_blocks_for(kernel))) as u32
 }
 
 /// The entry that runs `op` on `dtype`, or [`Error::NoKernel`].
@@ -1069,6 +1142,45 @@ mod tests {
             GridLimits::from_occupancy(u32::MAX, u32::MAX, 2).max_blocks(),
             i32::MAX as u32
         );
+    }
+
+    #[test]
+    fn per_entry_limits_cap_each_entry_by_its_own_occupancy() {
+        let f32_kernel = Kernel::find(Op::Threshold, DType::F32).unwrap();
+        let f64_kernel = Kernel::find(Op::Threshold, DType::F64).unwrap();
+        // 2 multiprocessors, 2 waves: f32 keeps 8 blocks resident, f64 3,
+        // every other entry 0 (taken as 1).
+        let limits = GridLimits::per_entry(2, 2, |kernel| {
+            if kernel == f32_kernel {
+                8
+            } else if kernel == f64_kernel {
+                3
+            } else {
+                0
+            }
+        });
+        assert_eq!(limits.max_blocks_for(f32_kernel), 32);
+        assert_eq!(limits.max_blocks_for(f64_kernel), 12);
+        assert_eq!(
+            limits.max_blocks_for(Kernel::find(Op::Voltage, DType::F32).unwrap()),
+            4
+        );
+        assert_eq!(limits.max_blocks(), 32);
+        assert_eq!(limits.block(), BLOCK_THREADS);
+        // A launch far larger than any grid gets its own entry's cap.
+        let n = 1 << 30;
+        let plan = LaunchPlan::threshold::<f32>(n, 0x1000, 0x2000, limits).unwrap();
+        assert_eq!(plan.grid(), 32);
+        let plan = LaunchPlan::threshold::<f64>(n, 0x1000, 0x2000, limits).unwrap();
+        assert_eq!(plan.grid(), 12);
+        // A small launch stays small.
+        let plan = LaunchPlan::threshold::<f64>(100, 0x1000, 0x2000, limits).unwrap();
+        assert_eq!(plan.grid(), 1);
+        // Uniform limits give every entry the same cap.
+        let uniform = GridLimits::from_occupancy(2, 8, 2);
+        assert!(Kernel::ALL
+            .iter()
+            .all(|&kernel| uniform.max_blocks_for(kernel) == 32));
     }
 
     #[test]

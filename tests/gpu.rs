@@ -328,6 +328,61 @@ fn kernels_load_once_per_context() {
 }
 
 #[test]
+fn every_entry_grid_is_two_waves_of_its_own_occupancy() {
+    let Some((_gpu, stream)) = gpu("every_entry_grid_is_two_waves_of_its_own_occupancy") else {
+        return;
+    };
+    use cudarc::driver::sys::CUdevice_attribute;
+    use exact_neuron::kernel::Kernel;
+    let sms = stream
+        .context()
+        .attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+        .unwrap() as u32;
+    let limits = Cuda::new(stream).unwrap().grid_limits();
+    // (blocks resident per multiprocessor, the entries with that many)
+    let mut by_resident: Vec<(u32, Vec<&str>)> = Vec::new();
+    for kernel in Kernel::ALL {
+        let blocks = limits.max_blocks_for(kernel);
+        assert_eq!(
+            blocks % (2 * sms),
+            0,
+            "{}: {blocks} blocks are not whole waves on {sms} multiprocessors",
+            kernel.name()
+        );
+        let resident = blocks / (2 * sms);
+        // 256-thread blocks: at most 2048 threads per multiprocessor on
+        // any GPU this library targets, so 1..=8 blocks.
+        assert!(
+            (1..=8).contains(&resident),
+            "{}: {resident} resident blocks per multiprocessor",
+            kernel.name()
+        );
+        match by_resident.iter_mut().find(|(r, _)| *r == resident) {
+            Some((_, names)) => names.push(kernel.name()),
+            None => by_resident.push((resident, vec![kernel.name()])),
+        }
+    }
+    assert_eq!(
+        limits.max_blocks(),
+        Kernel::ALL
+            .iter()
+            .map(|&kernel| limits.max_blocks_for(kernel))
+            .max()
+            .unwrap()
+    );
+    by_resident.sort();
+    for (resident, names) in by_resident {
+        note(&format!(
+            "grid: {resident} resident blocks of 256 threads per multiprocessor \
+             ({} blocks on {sms} multiprocessors) for {} entries: {}",
+            2 * sms * resident,
+            names.len(),
+            names.join(" ")
+        ));
+    }
+}
+
+#[test]
 fn inputs_from_another_stream_are_waited_for() {
     let Some((_gpu, stream)) = gpu("inputs_from_another_stream_are_waited_for") else {
         return;

@@ -39,7 +39,7 @@ use crate::device::{
 use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::dynamic::DynInput;
 use crate::error::{Error, Result};
-use crate::kernel::SpikeRule;
+use crate::kernel::{Kernel, SpikeRule};
 use crate::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget, MAX_ARGS};
 use crate::neuron::ExactNeuron;
 use crate::pair_launch::PairLaunch;
@@ -72,14 +72,19 @@ impl Cuda {
         let multiprocessors =
             context.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
         let kernels = registry::kernels_for(context)?;
-        // Two waves of the blocks every entry keeps resident (the grid
-        // strides over the rest).
-        let resident = kernels.resident_blocks(crate::launch::BLOCK_THREADS)?;
+        // Each entry's grid is two waves of the blocks that entry keeps
+        // resident (the grid strides over the rest). Queried once per
+        // device, so no launch pays for it.
+        let mut resident = [0u32; Kernel::ALL.len()];
+        for kernel in Kernel::ALL {
+            resident[kernel.index()] =
+                kernels.resident_blocks(kernel, crate::launch::BLOCK_THREADS)?;
+        }
         Ok(Cuda {
-            limits: GridLimits::from_occupancy(
+            limits: GridLimits::per_entry(
                 u32::try_from(multiprocessors).unwrap_or(1),
-                resident,
                 2,
+                |kernel| resident[kernel.index()],
             ),
             stream,
             kernels,

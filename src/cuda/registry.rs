@@ -38,16 +38,13 @@ impl KernelSet {
         })
     }
 
-    /// The fewest blocks of `block` threads that any entry keeps resident
-    /// on one multiprocessor, by the driver's occupancy query (its
-    /// registers per thread decide it: the kernels use no shared memory).
-    pub(crate) fn resident_blocks(&self, block: u32) -> Result<u32> {
-        let mut fewest = u32::MAX;
-        for function in &self.functions {
-            fewest = fewest
-                .min(function.occupancy_max_active_blocks_per_multiprocessor(block, 0, None)?);
-        }
-        Ok(fewest)
+    /// The blocks of `block` threads that `kernel` keeps resident on one
+    /// multiprocessor, by the driver's occupancy query (its registers per
+    /// thread decide it: the kernels use no shared memory).
+    pub(crate) fn resident_blocks(&self, kernel: Kernel, block: u32) -> Result<u32> {
+        Ok(self
+            .function(kernel)
+            .occupancy_max_active_blocks_per_multiprocessor(block, 0, None)?)
     }
 
     /// The loaded entry.
