@@ -571,8 +571,12 @@ mod tests {
             let expected: &[ParamType] = match (kernel.op(), kernel.suffix()) {
                 // out, in, n, head, groups
                 (Op::Threshold | Op::Override, _) => &[U64, U64, U64, U64, U64],
-                (Op::Voltage | Op::VoltageBits, "f64") => &[U64, U64, U64, U64, B64, B64],
-                (Op::Voltage | Op::VoltageBits, _) => &[U64, U64, U64, U64, B32, B32],
+                // out, in, n, head, groups, rest, thresh
+                (Op::Voltage, "f64") => &[U64, U64, U64, U64, U64, B64, B64],
+                (Op::Voltage, _) => &[U64, U64, U64, U64, U64, B32, B32],
+                // out, in, rows, count, rest, thresh
+                (Op::VoltageBits, "f64") => &[U64, U64, U64, U64, B64, B64],
+                (Op::VoltageBits, _) => &[U64, U64, U64, U64, B32, B32],
                 // spikes, volt, state, in, n, last, vbytes, rest, thresh,
                 // head, groups
                 (Op::Step | Op::StepOverride, _) => {

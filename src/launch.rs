@@ -728,6 +728,7 @@ impl LaunchPlan {
             .output(out)
             .input(spikes)
             .count()
+            .head()
             .groups()
             .bits(rest)
             .bits(thresh)
@@ -1032,9 +1033,13 @@ mod tests {
         // spikes 1 byte in, inputs aligned: never aligned together
         let plan = LaunchPlan::threshold::<f32>(1027, 0x1001, 0x2000, LIMITS).unwrap();
         assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
-        // entries without a head parameter keep the all-or-nothing rule
-        let plan = LaunchPlan::voltage::<f32>(64, 0x1003, 0x200C, 1.0, 2.0, LIMITS).unwrap();
-        assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
+        // voltage: f32 out 3 elements in, spikes 3 bytes in: 13 one by one
+        let plan = LaunchPlan::voltage::<f32>(64, 0x100C, 0x2003, 1.0, 2.0, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (13, 12));
+        assert_eq!(plan.args()[3], ArgValue::U64(13));
+        // f64 out one element in, spikes one byte in: 15, then aligned
+        let plan = LaunchPlan::voltage::<f64>(100, 0x1008, 0x2001, 1.0, 2.0, LIMITS).unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (15, 21));
         // bytes to bytes: aligned together exactly when at the same residue
         let plan = LaunchPlan::overrides::<u8>(100, 0x1003, 0x2003, LIMITS).unwrap();
         assert_eq!((plan.head(), plan.vector_groups()), (13, 5));
@@ -1070,11 +1075,11 @@ mod tests {
     #[test]
     fn voltage_patterns_have_the_entry_width() {
         let plan = LaunchPlan::voltage::<f64>(4, 0, 0, -60.0, -50.0, LIMITS).unwrap();
-        assert_eq!(plan.args()[4], ArgValue::B64((-60.0f64).to_bits()));
-        assert_eq!(plan.args()[5], ArgValue::B64((-50.0f64).to_bits()));
+        assert_eq!(plan.args()[5], ArgValue::B64((-60.0f64).to_bits()));
+        assert_eq!(plan.args()[6], ArgValue::B64((-50.0f64).to_bits()));
         let plan = LaunchPlan::voltage::<f16>(4, 0, 0, f16::ONE, f16::NEG_ONE, LIMITS).unwrap();
-        assert_eq!(plan.args()[4], ArgValue::B32(0x3C00));
-        assert_eq!(plan.args()[5], ArgValue::B32(0xBC00));
+        assert_eq!(plan.args()[5], ArgValue::B32(0x3C00));
+        assert_eq!(plan.args()[6], ArgValue::B32(0xBC00));
     }
 
     #[test]
@@ -1085,6 +1090,7 @@ mod tests {
                 .output(0x100)
                 .input(0x200)
                 .count()
+                .head()
                 .groups()
         };
         assert!(full().bits(1).bits(2).build(LIMITS).is_ok());
@@ -1092,7 +1098,7 @@ mod tests {
         let err = full().bits(1).build(LIMITS).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "launch plan for voltage_f32: 5 arguments for 6 parameters"
+            "launch plan for voltage_f32: 6 arguments for 7 parameters"
         );
         let mut many = full();
         for _ in 0..MAX_ARGS {
@@ -1121,8 +1127,8 @@ mod tests {
         use half::bf16;
         let plan = LaunchPlan::voltage::<bf16>(4, 0, 0, bf16::ONE, bf16::NEG_ONE, LIMITS).unwrap();
         assert_eq!(plan.kernel().name(), "voltage_b16");
-        assert_eq!(plan.args()[4], ArgValue::B32(0x3F80));
-        assert_eq!(plan.args()[5], ArgValue::B32(0xBF80));
+        assert_eq!(plan.args()[5], ArgValue::B32(0x3F80));
+        assert_eq!(plan.args()[6], ArgValue::B32(0xBF80));
         let plan = LaunchPlan::overrides::<bf16>(4, 0, 0, LIMITS).unwrap();
         assert_eq!(plan.kernel().name(), "override_b16");
         let plan = LaunchPlan::threshold::<bf16>(4, 0, 0, LIMITS).unwrap();

@@ -694,7 +694,7 @@ fn launches_with_the_wrong_arguments_are_refused() {
         &opts,
     )
     .unwrap_err();
-    assert!(err.to_string().contains("takes 6 arguments"), "{err}");
+    assert!(err.to_string().contains("takes 7 arguments"), "{err}");
     let err = launch(
         &module,
         "voltage_f128",
@@ -954,7 +954,7 @@ fn swapped_select_operands_are_caught() {
         "voltage_f32",
         "selp.b32            %v0, %thresh, %rest, %set0;",
         "selp.b32            %v0, %rest, %thresh, %set0;",
-        2,
+        6,
     );
     let spikes: Vec<u8> = (0..40).map(|i| (i % 3) as u8).collect();
     for layout in [Layout::GUARDED, LAYOUTS[2].1] {
@@ -975,8 +975,8 @@ fn a_store_of_the_wrong_width_is_caught() {
     let mutated = mutate(
         Op::Voltage,
         entry.name(),
-        "st.global.b16       [%a], %v0;",
-        "st.global.b32       [%a], %v0;",
+        "st.global.cs.b16    [%a], %v0;",
+        "st.global.cs.b32    [%a], %v0;",
         1,
     );
     let spikes = vec![1u8; 9];
@@ -1060,6 +1060,52 @@ fn a_vector_path_that_ignores_the_head_is_caught() {
         |d| check_threshold(d, &values),
     );
     assert!(err.contains("misaligned"), "{err}");
+}
+
+#[test]
+fn a_voltage_vector_path_that_ignores_the_head_is_caught() {
+    // voltage_f32's vector path starting at the first voltage instead of
+    // element `head`: misaligned 16-byte stores.
+    let mutated = mutate(
+        Op::Voltage,
+        "voltage_f32",
+        "add.u64             %vout, %out, %a;",
+        "mov.u64             %vout, %out;",
+        1,
+    );
+    let spikes: Vec<u8> = (0..100).map(|i| (i % 5 == 0) as u8).collect();
+    let err = must_break(
+        Op::Voltage,
+        &mutated,
+        |d| d.with_layout(LAYOUTS[6].1),
+        |d| check_voltage(d, &spikes, -60.0f32, -50.0f32),
+    );
+    assert!(err.contains("misaligned"), "{err}");
+}
+
+#[test]
+fn a_wrong_unrolled_voltage_stride_is_caught() {
+    // voltage_f64's unrolled loop stepping S pairs of 8 instead of 16
+    // voltage bytes between its four stores: pairs k + S .. k + 3S land on
+    // the wrong place and others stay unwritten. One thread, so the
+    // unrolled loop runs.
+    let mutated = mutate(
+        Op::Voltage,
+        "voltage_f64",
+        "shl.b64             %sout, %stride, 4;",
+        "shl.b64             %sout, %stride, 3;",
+        1,
+    );
+    let spikes: Vec<u8> = (0..64).map(|i| (i % 3 == 0) as u8).collect();
+    must_break(
+        Op::Voltage,
+        &mutated,
+        |d| {
+            d.with_layout(Layout::GUARDED)
+                .with_grid_limits(limits(1, 1))
+        },
+        |d| check_voltage(d, &spikes, -60.0f64, -50.0f64),
+    );
 }
 
 #[test]

@@ -12,19 +12,20 @@
 //
 //   bytes  u8 -> u8 (override_u8's work: out = in != 0), 16 B per load
 //     blocked   each thread loads and stores a contiguous 64-byte block
-//               (four 16-byte accesses), as override.ptx does today
+//               (four 16-byte accesses), as override.ptx once did
 //     strided   the four 16-byte accesses of a thread are one grid stride
 //               apart, so each warp instruction covers 512 contiguous bytes
+//               (override.ptx's layout since)
 //   volt   u8 -> f32 (voltage_f32's work: out = in ? thresh : rest)
 //     blocked   64 spikes (four 16-byte loads) then sixteen 16-byte stores
-//               per thread, contiguous per thread, as voltage.ptx does today
+//               per thread, contiguous per thread (a withdrawn voltage.ptx)
 //     strided   sixteen 4-byte loads of 4 spikes, a grid stride apart, each
 //               with its 16-byte store: every warp instruction contiguous
 //     simple    one 4-byte load and one 16-byte store per thread and pass
 //
 // each with stores plain (.wb) and streaming (.cs); loads are .cs. Then bit
 // packing (u8 and f32 into GeNN's words) with 1, 8 or 32 words formed per
-// warp per iteration (the shipped bit kernels form 1). Then the
+// warp per iteration (the shipped packing kernels form 8). Then the
 // library's own PTX (override_u8, voltage_f32, threshold_f16 from the paths
 // given), as shipped and with every `st.global.cs` made `st.global`
 // (run.sh writes those copies). Each row: median of 20 timed calls after
@@ -407,9 +408,9 @@ int main(int argc, char **argv) {
         std::snprintf(name, sizeof name, "ptx override_u8, %s", tag);
         report(name, b_bytes, us);
         same(out8, ref8, n, name);
-        // voltage_f32(out, in, n, head, groups of 16 spikes, rest, thresh)
+        // voltage_f32(out, in, n, head, groups of 4 spikes, rest, thresh)
         DRV(cuModuleGetFunction(&fn, mods[1], "voltage_f32"));
-        pout = (uint64_t)outf, groups = n / 16;
+        pout = (uint64_t)outf, groups = n / 4;
         uint32_t brest, bthresh;
         std::memcpy(&brest, &rest, 4);
         std::memcpy(&bthresh, &thresh, 4);
