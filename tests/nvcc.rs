@@ -68,15 +68,22 @@ fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-#[test]
-fn the_c_api_cuda_example_compiles() {
-    let test = "the_c_api_cuda_example_compiles";
-    let Some(nvcc) = find_nvcc() else {
+/// The nvcc to use, or `None` after reporting `test` as skipped.
+fn nvcc_for(test: &str) -> Option<PathBuf> {
+    let nvcc = find_nvcc();
+    if nvcc.is_none() {
         skip(
             test,
             "REQUIRE_NVCC",
             "no nvcc (set NVCC or put it on the PATH)",
         );
+    }
+    nvcc
+}
+
+#[test]
+fn the_c_api_cuda_example_compiles() {
+    let Some(nvcc) = nvcc_for("the_c_api_cuda_example_compiles") else {
         return;
     };
     let root = repository();
@@ -90,13 +97,7 @@ fn the_c_api_cuda_example_compiles() {
 
 #[test]
 fn the_access_layout_probe_compiles() {
-    let test = "the_access_layout_probe_compiles";
-    let Some(nvcc) = find_nvcc() else {
-        skip(
-            test,
-            "REQUIRE_NVCC",
-            "no nvcc (set NVCC or put it on the PATH)",
-        );
+    let Some(nvcc) = nvcc_for("the_access_layout_probe_compiles") else {
         return;
     };
     compile(
