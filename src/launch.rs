@@ -304,16 +304,19 @@ impl PlanBuilder {
     /// with the others. A null address (an output not asked for) takes no
     /// part in the alignment.
     pub fn buffer_from(self, addr: u64, element: usize, alignment: usize, origin: u64) -> Self {
-        // (null: address 0 at element 0, aligned for anything)
-        let (alignment, origin) = if addr == 0 {
-            (1, 0)
+        // (null: address 0 for every element, aligned for anything; with
+        // its element size kept, head_length would align address 0 +
+        // element * i to 4 bytes and so refuse every head but multiples of
+        // 4 for a step without a state)
+        let (alignment, element, origin) = if addr == 0 {
+            (1, 0, 0)
         } else {
-            (alignment.max(1) as u64, origin)
+            (alignment.max(1) as u64, element as u64, origin)
         };
         self.push(Arg::Buffer {
             addr,
             alignment,
-            element: element as u64,
+            element,
             origin,
         })
     }
@@ -1151,6 +1154,20 @@ mod tests {
                 ArgValue::U64(0),
             ]
         );
+        // without a state or a voltage (null, aligned for anything) the
+        // head is the spikes' and inputs': 6, not a multiple of 4
+        let plan = LaunchPlan::step_dyn(
+            SpikeRule::Override,
+            DType::U8,
+            100,
+            0x100A,
+            0x200A,
+            None,
+            None,
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (6, 5));
         // the override steps take the vector path as the threshold steps
         // do: u8 values, W = 16, every buffer 16-byte aligned at element 5
         // (spikes 0x1010, values 0x2010, f32 voltages 0x3040, and the
