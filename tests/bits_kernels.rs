@@ -1318,12 +1318,18 @@ fn cpu_override_step(
     }
 }
 
-/// Runs `entry` of the PTX text `src` as a byte step over `values` (f32
-/// bits) on `grid`, every buffer 16-byte aligned but the state, which
-/// starts at element `last`, with 4-byte voltages; `Err` names the first
-/// launch error or wrong output.
-fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Result<(), String> {
-    let (entry, ty, n, vbytes) = ("step_f32", Ty::F32, values.len(), 4);
+/// Runs `entry` of the PTX text `src` as a byte step over `values` (bits
+/// of `ty`, spikes by `spike`) on `grid`, every buffer 16-byte aligned but
+/// the state, which starts at element `last`, with 4-byte voltages; `Err`
+/// names the first launch error or wrong output.
+fn run_byte_step(
+    (entry, ty, spike): (&str, Ty, SpikeTest),
+    src: &str,
+    values: &[u64],
+    grid: (u32, u32),
+    last: usize,
+) -> Result<(), String> {
+    let (n, vbytes) = (values.len(), 4);
     let module = parse_module(src).map_err(|err| err.to_string())?;
     let mut run = Run::new();
     let input = run.buffer(&ty.to_bytes(values), 0);
@@ -1346,10 +1352,7 @@ fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Res
     if stats.vector_accesses == 0 {
         return Err("the vector path did not run".into());
     }
-    let expected: Vec<u8> = values
-        .iter()
-        .map(|&v| u8::from(Ty::positive(ty, v)))
-        .collect();
+    let expected: Vec<u8> = values.iter().map(|&v| u8::from(spike(ty, v))).collect();
     let volts: Vec<u8> = expected
         .iter()
         .flat_map(|&s| (if s == 1 { thresh } else { rest } as u32).to_le_bytes())
@@ -1367,6 +1370,28 @@ fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Res
         }
     }
     Ok(())
+}
+
+/// `run_byte_step` of step_f32 (threshold) on f32 bits.
+fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Result<(), String> {
+    run_byte_step(("step_f32", Ty::F32, Ty::positive), src, values, grid, last)
+}
+
+/// `run_byte_step` of step_override_u8 on bytes.
+fn run_u8_override_step(
+    src: &str,
+    values: &[u64],
+    grid: (u32, u32),
+    last: usize,
+) -> Result<(), String> {
+    let entry = ("step_override_u8", Ty::U8, Ty::nonzero as SpikeTest);
+    run_byte_step(entry, src, values, grid, last)
+}
+
+/// Bytes 0x80, 0, 1, 0xFF, 0, ... (`n` of them): 0x80 tests the byte's
+/// top bit alone, 0x01 its low bits, 0xFF both.
+fn cycling_bytes(n: usize) -> Vec<u64> {
+    (0..n).map(|i| [0x80, 0, 1, 0xFF, 0][i % 5]).collect()
 }
 
 /// Alternating positive and negative f32 inputs, `n` of them.
@@ -1439,6 +1464,75 @@ fn a_voltage_stride_of_the_wrong_width_is_caught() {
     let err = run_f32_step(&src, &alternating_f32(40 * 16), (3, 4), 4)
         .expect_err("misplaced voltages must be caught");
     assert!(err.contains("race") || err.starts_with("voltages"), "{err}");
+}
+
+#[test]
+fn the_unmutated_u8_override_step_passes_the_mutation_cases() {
+    let src = Op::StepOverride.ptx();
+    // (1, 32): 129 groups of 16, every thread one unrolled iteration
+    run_u8_override_step(src, &cycling_bytes(129 * 16), (1, 32), 32).expect("unrolled");
+    run_u8_override_step(src, &cycling_bytes(128 * 16 + 7), (1, 32), 127 * 16 + 2)
+        .expect("straddle");
+    run_u8_override_step(src, &cycling_bytes(64 * 16), (3, 4), 16).expect("4 groups");
+}
+
+// The mutations below hit step_override_u8, the first entry of
+// step_override.ptx (`mutate` replaces the first occurrence).
+
+#[test]
+fn a_u8_override_state_bound_off_by_one_is_caught() {
+    // `o >= d` made `o > d`: group 2, at last = 32 exactly (the first group
+    // of thread 2's unrolled iteration), stores no state word.
+    let src = mutate(
+        Op::StepOverride.ptx(),
+        "setp.ge.u64         %p, %o, %d;",
+        "setp.gt.u64         %p, %o, %d;",
+    );
+    let err = run_u8_override_step(&src, &cycling_bytes(129 * 16), (1, 32), 32)
+        .expect_err("the state word of the group at last must be missing");
+    assert!(err.starts_with("state byte 0"), "{err}");
+}
+
+#[test]
+fn a_dropped_u8_override_straddler_is_caught() {
+    // The scalar loop no longer running over the state-only elements of
+    // the group straddling last (group 127, last 2 elements into it).
+    let src = mutate(
+        Op::StepOverride.ptx(),
+        "add.u64             %slim, %lim, %o;",
+        "mov.u64             %slim, %lim;",
+    );
+    let err = run_u8_override_step(&src, &cycling_bytes(128 * 16 + 7), (1, 32), 127 * 16 + 2)
+        .expect_err("the straddler's state bytes must be missing");
+    assert!(err.starts_with("state byte 0"), "{err}");
+}
+
+#[test]
+fn a_u8_override_voltage_stride_of_the_wrong_width_is_caught() {
+    // S groups of voltages counted as S voltages (vshift, not vshift + 4):
+    // the groups k + S, k + 2S, k + 3S store their voltages elsewhere.
+    let src = mutate(
+        Op::StepOverride.ptx(),
+        "shl.b64             %svolt, %stride, %vg;",
+        "shl.b64             %svolt, %stride, %vshift;",
+    );
+    let err = run_u8_override_step(&src, &cycling_bytes(64 * 16), (3, 4), 16)
+        .expect_err("misplaced voltages must be caught");
+    assert!(err.contains("race") || err.starts_with("voltages"), "{err}");
+}
+
+#[test]
+fn a_u8_override_test_blind_to_the_top_bit_is_caught() {
+    // The SWAR test without its `| x`: a byte with only its top bit set
+    // (0x80, element 0 of group k) reads as 0.
+    let src = mutate(
+        Op::StepOverride.ptx(),
+        "    or.b32              %x0, %t, %x0;\n",
+        "    mov.b32             %x0, %t;\n",
+    );
+    let err = run_u8_override_step(&src, &cycling_bytes(129 * 16), (1, 32), 32)
+        .expect_err("0x80 must spike");
+    assert!(err.starts_with("spikes byte 0: 0x0, not 0x1"), "{err}");
 }
 
 #[test]
