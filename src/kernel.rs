@@ -100,12 +100,9 @@ pub enum Geometry {
     /// One element per thread per iteration of a grid-stride loop, with a
     /// 16-byte vector path for `groups` W-element groups and a scalar tail
     /// (`threshold`, `override`, `voltage`, and the fused byte steps
-    /// `step`, whose head and groups parameters come last).
+    /// `step` and `step_override`, whose head and groups parameters come
+    /// last).
     Vector,
-    /// One element per thread per iteration of a grid-stride loop, no
-    /// vector path; any grid (`step_override`: it takes head and groups,
-    /// and the plan passes 0).
-    Elementwise,
     /// One 32-neuron word per warp per iteration (warp collectives): the
     /// block must be whole warps; any number of blocks (the bit entries and
     /// `step_bits*`).
@@ -218,8 +215,9 @@ impl Op {
     /// How the operation's entries split their work (see [`Geometry`]).
     pub const fn geometry(self) -> Geometry {
         match self {
-            Op::Threshold | Op::Override | Op::Voltage | Op::Step => Geometry::Vector,
-            Op::StepOverride => Geometry::Elementwise,
+            Op::Threshold | Op::Override | Op::Voltage | Op::Step | Op::StepOverride => {
+                Geometry::Vector
+            }
             Op::ThresholdBits
             | Op::OverrideBits
             | Op::PackBits
@@ -555,6 +553,12 @@ mod tests {
             (Op::Step, DType::F64, 4, 16, 4),
             (Op::Step, DType::F16, 8, 16, 8),
             (Op::Step, DType::BF16, 8, 16, 8),
+            (Op::StepOverride, DType::U8, 16, 16, 16),
+            (Op::StepOverride, DType::Bool, 16, 16, 16),
+            (Op::StepOverride, DType::F32, 4, 16, 4),
+            (Op::StepOverride, DType::F64, 4, 16, 4),
+            (Op::StepOverride, DType::F16, 8, 16, 8),
+            (Op::StepOverride, DType::BF16, 8, 16, 8),
         ];
         for (op, dtype, width, input, output) in table {
             let kernel = Kernel::find(op, dtype).expect("an entry");

@@ -267,7 +267,7 @@ pub struct LaunchPlan {
 /// What a plan covers: elements, or rows of bit-packed words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Work {
-    /// `n` elements ([`Geometry::Vector`], [`Geometry::Elementwise`]).
+    /// `n` elements ([`Geometry::Vector`]).
     Elements(u64),
     /// `rows` rows of `count` neurons, `ceil(count / 32)` words each
     /// ([`Geometry::WarpPerWord`]).
@@ -374,16 +374,19 @@ impl PlanBuilder {
     /// with the others. A null address (an output not asked for) takes no
     /// part in the alignment.
     pub fn buffer_from(self, addr: u64, element: usize, alignment: usize, origin: u64) -> Self {
-        // (null: address 0 at element 0, aligned for anything)
-        let (alignment, origin) = if addr == 0 {
-            (1, 0)
+        // (null: address 0 for every element, aligned for anything; with
+        // its element size kept, head_length would align address 0 +
+        // element * i to 4 bytes and so refuse every head but multiples of
+        // 4 for a step without a state)
+        let (alignment, element, origin) = if addr == 0 {
+            (1, 0, 0)
         } else {
-            (alignment.max(1) as u64, origin)
+            (alignment.max(1) as u64, element as u64, origin)
         };
         self.push(Arg::Buffer {
             addr,
             alignment,
-            element: element as u64,
+            element,
             origin,
         })
     }
@@ -479,7 +482,7 @@ impl PlanBuilder {
         let args = &self.args[..self.arg_count];
         let geometry = kernel.geometry();
         let (n, rows, count) = match (self.work, geometry) {
-            (Work::Elements(n), Geometry::Vector | Geometry::Elementwise) => (n, 0, 0),
+            (Work::Elements(n), Geometry::Vector) => (n, 0, 0),
             (Work::Words { rows, count }, Geometry::WarpPerWord) => (0, rows, count),
             (Work::Elements(_), Geometry::WarpPerWord) => {
                 return Err(bad(
@@ -537,7 +540,6 @@ impl PlanBuilder {
                     blocks_for(groups.max(scalars), block, limits, kernel),
                 )
             }
-            Geometry::Elementwise => (0, blocks_for(n, block, limits, kernel)),
             Geometry::WarpPerWord => {
                 // Whole warps per block (the collectives need every lane of
                 // a warp in the same block), one warp per word.
@@ -1250,7 +1252,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan.kernel().name(), "step_override_b16");
-        assert_eq!(plan.grid(), 4); // one element per thread
+        // the state's element 0 - 750 at 0x400 - 750 = 0x112 is 16-byte
+        // aligned at element 14, the other buffers at 0: never together,
+        // so every element goes one by one, one per thread
+        assert_eq!(plan.grid(), 4);
         assert_eq!(
             plan.args(),
             &[
@@ -1267,6 +1272,40 @@ mod tests {
                 ArgValue::U64(0),
             ]
         );
+        // without a state or a voltage (null, aligned for anything) the
+        // head is the spikes' and inputs': 6, not a multiple of 4
+        let plan = LaunchPlan::step_dyn(
+            SpikeRule::Override,
+            DType::U8,
+            100,
+            0x100A,
+            0x200A,
+            None,
+            None,
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!((plan.head(), plan.vector_groups()), (6, 5));
+        // the override steps take the vector path as the threshold steps
+        // do: u8 values, W = 16, every buffer 16-byte aligned at element 5
+        // (spikes 0x1010, values 0x2010, f32 voltages 0x3040, and the
+        // state's element 5 - 750 at 0x4009 + 5 - 750 = 0x3D20)
+        let volt = VoltageTarget::of(0x302C, -60.0f32, -50.0);
+        let plan = LaunchPlan::step_dyn(
+            SpikeRule::Override,
+            DType::U8,
+            1000,
+            0x100B,
+            0x200B,
+            Some(volt),
+            Some((0x4009, 750)),
+            LIMITS,
+        )
+        .unwrap();
+        assert_eq!(plan.kernel().name(), "step_override_u8");
+        assert_eq!((plan.head(), plan.vector_groups()), (5, 62));
+        // one thread per unrolled iteration (16) or scalar element (8)
+        assert_eq!(plan.grid(), 1);
         // step_f32 takes the vector path when every buffer, the state at
         // element last, is aligned with the others after the head
         let volt = VoltageTarget::of(0x3000, -60.0f32, -50.0);

@@ -9,9 +9,10 @@
 
 use exact_neuron_support::ptx;
 
+use exact_neuron::device::StepVoltage;
 use exact_neuron::kernel::{Kernel, Op, SpikeRule};
 use exact_neuron::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget};
-use exact_neuron::DType;
+use exact_neuron::{Cpu, DType, KernelDevice, OverrideValue, VoltageElement};
 use half::{bf16, f16};
 use ptx::exec::{launch, ExecOptions, LaunchError, LaunchStats, TrapKind};
 use ptx::ir::Module;
@@ -1005,7 +1006,7 @@ fn fused_steps_match_the_reference() {
     assert_eq!(launched, 9 * 2 * COUNTS.len() * FUSED_GRIDS.len());
 }
 
-/// The byte steps that take the vector path (the three loops of
+/// The threshold byte steps and their vector path (the three loops of
 /// threshold.ptx), with their input type, spike test and W.
 const VECTOR_STEPS: &[(&str, Ty, SpikeTest, usize)] = &[
     ("step_f32", Ty::F32, Ty::positive, 4),
@@ -1014,18 +1015,59 @@ const VECTOR_STEPS: &[(&str, Ty, SpikeTest, usize)] = &[
     ("step_bf16", Ty::BF16, Ty::positive, 8),
 ];
 
+/// The override byte steps, which take the same loops (override.ptx's
+/// group widths: 16 bytes, 8 halves, 4 words or doubles).
+const OVERRIDE_VECTOR_STEPS: &[(&str, Ty, SpikeTest, usize)] = &[
+    ("step_override_u8", Ty::U8, Ty::nonzero, 16),
+    ("step_override_f32", Ty::F32, Ty::nonzero, 4),
+    ("step_override_f64", Ty::F64, Ty::nonzero, 4),
+    ("step_override_b16", Ty::F16, Ty::nonzero, 8),
+    ("step_override_b16", Ty::BF16, Ty::nonzero, 8),
+];
+
 /// Grids for the vector-path sweep: one thread, one block, 3 x 96 (S not a
 /// power of two) and many small blocks.
 const VECTOR_STEP_GRIDS: &[(u32, u32)] = &[(1, 1), (1, 128), (3, 96), (24, 32)];
 
-#[test]
-fn fused_step_vector_paths_match_the_reference() {
+/// How the sweep lays its buffers out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// Every buffer 16-byte aligned at element 0 (the state at element
+    /// `last`): head 0.
+    Aligned,
+    /// Every buffer 16-byte aligned at the given element below 16 (and
+    /// not before): that head, then the vector path.
+    Head(usize),
+    /// Each buffer at a random offset: mostly never aligned together, so
+    /// every element goes the scalar way.
+    Skewed,
+}
+
+/// The bytes to put before a buffer of `size`-byte elements (its element
+/// 0 16-byte aligned with none) whose element `at` (which may be
+/// negative) must be 16-byte aligned.
+fn skew_aligning(at: isize, size: usize) -> usize {
+    (-(at * size as isize)).rem_euclid(16) as usize
+}
+
+/// Each entry of `steps` on fresh data over lengths around a group and
+/// around whole unrolled iterations of the grid, every voltage width and
+/// none, with and without the state (its first element `last` at every
+/// offset in a group, or a few for W = 16), every buffer aligned, aligned
+/// after a head of 1 to 15 elements, or skewed at random; outputs
+/// poisoned, guards checked, and compared with the naive reference bit for
+/// bit (and, for the override steps, with the CPU backend). Each entry
+/// must have taken the vector path, with and without a head, and the
+/// all-scalar way where its buffers could not be aligned together.
+fn sweep_vector_steps(steps: &[(&str, Ty, SpikeTest, usize)], what: &str, cpu: bool) {
     let modules = Modules::new();
-    let mut rng = Rng::fresh("fused vector steps");
+    let mut rng = Rng::fresh(what);
     let mut launched = 0;
     let mut vectored = 0;
-    for &(entry, ty, spike, width) in VECTOR_STEPS {
-        let vectored_before = vectored;
+    for &(entry, ty, spike, width) in steps {
+        // launches that took the unrolled vector path; that did so after a
+        // head; that went all scalar though long enough for groups
+        let (mut unrolled, mut headed, mut scalar) = (0, 0, 0);
         for &grid in VECTOR_STEP_GRIDS {
             let threads = grid.0 as usize * grid.1 as usize;
             // Lengths around a group and around 4S groups (one unrolled
@@ -1043,36 +1085,38 @@ fn fused_step_vector_paths_match_the_reference() {
                 for vbytes in [0usize, 2, 4, 8] {
                     for with_state in [false, true] {
                         // last at a random group, then every offset in it
+                        // (W = 16: the first two, one between, the last)
                         let base = if n == 0 { 0 } else { rng.below(n) } / width * width;
-                        let offsets = if with_state { width } else { 1 };
-                        for offset in 0..offsets {
+                        let offsets: Vec<usize> = match (with_state, width) {
+                            (false, _) => vec![0],
+                            (true, 16) => vec![0, 1, 2 + rng.below(13), 15],
+                            (true, _) => (0..width).collect(),
+                        };
+                        for offset in offsets {
                             let last = (base + offset).min(n);
-                            // skews: misaligned views of every buffer, or
-                            // (half the time) all aligned
-                            let aligned = rng.next() & 1 == 1;
-                            let skew = |rng: &mut Rng, unit: usize| {
-                                if aligned {
-                                    0
-                                } else {
-                                    unit * rng.below(16)
-                                }
+                            let layout = match rng.below(3) {
+                                0 => Layout::Aligned,
+                                1 => Layout::Head(1 + rng.below(15)),
+                                _ => Layout::Skewed,
                             };
+                            // the bytes before each buffer's element 0
+                            let mut skew = |size: usize, origin: usize| match layout {
+                                Layout::Aligned => skew_aligning(-(origin as isize), size),
+                                Layout::Head(h) => {
+                                    skew_aligning(h as isize - origin as isize, size)
+                                }
+                                Layout::Skewed => size * rng.below(16),
+                            };
+                            let (in_skew, sp_skew) = (skew(ty.size(), 0), skew(1, 0));
+                            let v_skew = skew(vbytes.max(1), 0);
+                            // the state's element i is the plan's last + i
+                            let st_skew = skew(1, last);
                             let values = ty.draw(&mut rng, n);
                             let (rest, thresh) = (rng.next(), rng.next());
                             let mut run = Run::new();
-                            let in_skew = skew(&mut rng, ty.size());
                             let input = run.buffer(&ty.to_bytes(&values), in_skew);
-                            let sp_skew = skew(&mut rng, 1);
                             let spikes = run.buffer(&vec![POISON; n], sp_skew);
-                            let v_skew = skew(&mut rng, vbytes.max(1));
                             let volt = run.buffer(&vec![POISON; vbytes * n], v_skew);
-                            // aligned: the state's element i is the plan's
-                            // last + i, so its element -last is aligned
-                            let st_skew = if aligned {
-                                last % 16
-                            } else {
-                                skew(&mut rng, 1)
-                            };
                             let state_len = if with_state { n - last } else { 0 };
                             let state = run.buffer(&vec![POISON; state_len], st_skew);
                             let args = step_args(
@@ -1083,11 +1127,17 @@ fn fused_step_vector_paths_match_the_reference() {
                                 (vbytes, &volt, rest, thresh),
                                 with_state.then_some((&state, last)),
                             );
+                            let u64_arg = |i: usize| match args[i] {
+                                ArgValue::U64(value) => value as usize,
+                                _ => unreachable!("p_head and p_groups are .u64"),
+                            };
+                            let (head, groups) = (u64_arg(9), u64_arg(10));
                             let what = format!(
                                 "{entry} n {n} vbytes {vbytes} state {with_state} last {last} \
-                                 grid {grid:?} skews {in_skew}/{sp_skew}/{v_skew}/{st_skew} \
-                                 head {:?} groups {:?}",
-                                args[9], args[10]
+                                 grid {grid:?} {layout:?} skews \
+                                 {in_skew}/{sp_skew}/{v_skew}/{st_skew} (addresses \
+                                 {:#x}/{:#x}/{:#x}/{:#x}) head {head} groups {groups}",
+                                input.addr, spikes.addr, volt.addr, state.addr
                             );
                             let stats = run
                                 .launch(
@@ -1110,22 +1160,37 @@ fn fused_step_vector_paths_match_the_reference() {
                                 .collect();
                             assert_eq!(run.read(&volt), volts, "{what}");
                             assert_eq!(run.read(&state), expected[n - state_len..], "{what}");
-                            // with everything aligned and a whole unrolled
-                            // iteration, the vector path must have run
-                            let groups = match args[10] {
-                                ArgValue::U64(groups) => groups as usize,
-                                _ => unreachable!("p_groups is .u64"),
-                            };
-                            assert!(
-                                !aligned || n < 16 || groups > 0,
-                                "{what}: not co-aligned: {:#x} {:#x} {:#x}",
-                                spikes.addr,
-                                input.addr,
-                                state.addr
-                            );
+                            if cpu {
+                                let state_from = with_state.then_some(last);
+                                let (c_spikes, c_volts, c_state) = cpu_override_step(
+                                    ty,
+                                    &values,
+                                    vbytes,
+                                    (rest, thresh),
+                                    state_from,
+                                );
+                                assert_eq!(c_spikes, expected, "CPU, {what}");
+                                assert_eq!(c_volts, volts, "CPU, {what}");
+                                assert_eq!(c_state, run.read(&state), "CPU, {what}");
+                            }
+                            // The plan's head and groups are the layout's.
+                            match layout {
+                                Layout::Aligned => assert_eq!(head, 0, "{what}"),
+                                Layout::Head(h) => assert_eq!(head, h.min(n), "{what}"),
+                                Layout::Skewed => {}
+                            }
+                            if layout != Layout::Skewed {
+                                assert_eq!(groups, (n - head) / width, "{what}");
+                            }
                             if groups >= 4 * threads {
                                 assert!(stats.vector_accesses > 0, "{what}: no vector access");
-                                vectored += 1;
+                                unrolled += 1;
+                                if head > 0 {
+                                    headed += 1;
+                                }
+                            }
+                            if groups == 0 && n >= 32 {
+                                scalar += 1;
                             }
                             launched += 1;
                         }
@@ -1134,19 +1199,137 @@ fn fused_step_vector_paths_match_the_reference() {
             }
         }
         assert!(
-            vectored > vectored_before,
-            "{entry} never took the vector path"
+            unrolled > 0 && headed > 0 && scalar > 0,
+            "{entry} ({ty:?}): {unrolled} unrolled launches, {headed} of them after a head, \
+             {scalar} all scalar"
         );
+        vectored += unrolled;
     }
     eprintln!("{launched} launches, {vectored} checked to take the vector path");
 }
 
-/// Runs `entry` of the PTX text `src` as a byte step over `values` (f32
-/// bits) on `grid`, every buffer 16-byte aligned but the state, which
-/// starts at element `last`, with 4-byte voltages; `Err` names the first
-/// launch error or wrong output.
-fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Result<(), String> {
-    let (entry, ty, n, vbytes) = ("step_f32", Ty::F32, values.len(), 4);
+#[test]
+fn fused_step_vector_paths_match_the_reference() {
+    sweep_vector_steps(VECTOR_STEPS, "fused vector steps", false);
+}
+
+#[test]
+fn fused_override_step_vector_paths_match_the_reference_and_the_cpu() {
+    sweep_vector_steps(OVERRIDE_VECTOR_STEPS, "fused override vector steps", true);
+}
+
+/// A voltage type as the CPU backend takes it, from and to the test's bits.
+trait VoltageBits: VoltageElement {
+    fn of_bits(bits: u64) -> Self;
+    fn le_bytes(self) -> Vec<u8>;
+}
+
+impl VoltageBits for f16 {
+    fn of_bits(bits: u64) -> Self {
+        f16::from_bits(bits as u16)
+    }
+    fn le_bytes(self) -> Vec<u8> {
+        self.to_bits().to_le_bytes().to_vec()
+    }
+}
+
+impl VoltageBits for f32 {
+    fn of_bits(bits: u64) -> Self {
+        f32::from_bits(bits as u32)
+    }
+    fn le_bytes(self) -> Vec<u8> {
+        self.to_bits().to_le_bytes().to_vec()
+    }
+}
+
+impl VoltageBits for f64 {
+    fn of_bits(bits: u64) -> Self {
+        f64::from_bits(bits)
+    }
+    fn le_bytes(self) -> Vec<u8> {
+        self.to_bits().to_le_bytes().to_vec()
+    }
+}
+
+/// The CPU backend's override step over `values` (bits of `ty`): spike
+/// bytes, the voltages as bytes (`vbytes` wide, none for 0) and the state
+/// from element `state_from` if given.
+fn cpu_override_step(
+    ty: Ty,
+    values: &[u64],
+    vbytes: usize,
+    (rest, thresh): (u64, u64),
+    state_from: Option<usize>,
+) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    fn with_voltage<T: OverrideValue, V: VoltageBits>(
+        values: &[T],
+        volt: Option<(u64, u64)>,
+        state_from: Option<usize>,
+    ) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let n = values.len();
+        let mut spikes = vec![POISON; n];
+        let mut out = vec![V::of_bits(0); if volt.is_some() { n } else { 0 }];
+        let mut state = state_from.map(|last| vec![POISON; n - last]);
+        let voltage = volt.map(|(rest, thresh)| StepVoltage {
+            out: &mut out,
+            rest: V::of_bits(rest),
+            thresh: V::of_bits(thresh),
+        });
+        Cpu.step_override::<T, V>(values, &mut spikes, voltage, state.as_mut())
+            .expect("the CPU step runs");
+        let volts = out.into_iter().flat_map(V::le_bytes).collect();
+        (spikes, volts, state.unwrap_or_default())
+    }
+    fn typed<T: OverrideValue>(
+        values: &[T],
+        vbytes: usize,
+        patterns: (u64, u64),
+        state_from: Option<usize>,
+    ) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        match vbytes {
+            2 => with_voltage::<T, f16>(values, Some(patterns), state_from),
+            4 => with_voltage::<T, f32>(values, Some(patterns), state_from),
+            8 => with_voltage::<T, f64>(values, Some(patterns), state_from),
+            _ => with_voltage::<T, f32>(values, None, state_from),
+        }
+    }
+    let patterns = (rest, thresh);
+    match ty {
+        Ty::U8 => {
+            let values: Vec<u8> = values.iter().map(|&v| v as u8).collect();
+            typed(&values, vbytes, patterns, state_from)
+        }
+        Ty::F16 => {
+            let values: Vec<f16> = values.iter().map(|&v| f16::from_bits(v as u16)).collect();
+            typed(&values, vbytes, patterns, state_from)
+        }
+        Ty::BF16 => {
+            let values: Vec<bf16> = values.iter().map(|&v| bf16::from_bits(v as u16)).collect();
+            typed(&values, vbytes, patterns, state_from)
+        }
+        Ty::F32 => {
+            let values: Vec<f32> = values.iter().map(|&v| f32::from_bits(v as u32)).collect();
+            typed(&values, vbytes, patterns, state_from)
+        }
+        Ty::F64 => {
+            let values: Vec<f64> = values.iter().map(|&v| f64::from_bits(v)).collect();
+            typed(&values, vbytes, patterns, state_from)
+        }
+    }
+}
+
+/// Runs `entry` of the PTX text `src` as a byte step over `values` (bits
+/// of `ty`, spikes by `spike`) on `grid`, every buffer 16-byte aligned but
+/// the state, which starts at element `last`, with 4-byte voltages; `Err`
+/// names the first launch error or wrong output.
+fn run_byte_step(
+    (entry, ty, spike): (&str, Ty, SpikeTest),
+    src: &str,
+    values: &[u64],
+    grid: (u32, u32),
+    last: usize,
+) -> Result<(), String> {
+    let (n, vbytes) = (values.len(), 4);
     let module = parse_module(src).map_err(|err| err.to_string())?;
     let mut run = Run::new();
     let input = run.buffer(&ty.to_bytes(values), 0);
@@ -1169,10 +1352,7 @@ fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Res
     if stats.vector_accesses == 0 {
         return Err("the vector path did not run".into());
     }
-    let expected: Vec<u8> = values
-        .iter()
-        .map(|&v| u8::from(Ty::positive(ty, v)))
-        .collect();
+    let expected: Vec<u8> = values.iter().map(|&v| u8::from(spike(ty, v))).collect();
     let volts: Vec<u8> = expected
         .iter()
         .flat_map(|&s| (if s == 1 { thresh } else { rest } as u32).to_le_bytes())
@@ -1190,6 +1370,28 @@ fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Res
         }
     }
     Ok(())
+}
+
+/// `run_byte_step` of step_f32 (threshold) on f32 bits.
+fn run_f32_step(src: &str, values: &[u64], grid: (u32, u32), last: usize) -> Result<(), String> {
+    run_byte_step(("step_f32", Ty::F32, Ty::positive), src, values, grid, last)
+}
+
+/// `run_byte_step` of step_override_u8 on bytes.
+fn run_u8_override_step(
+    src: &str,
+    values: &[u64],
+    grid: (u32, u32),
+    last: usize,
+) -> Result<(), String> {
+    let entry = ("step_override_u8", Ty::U8, Ty::nonzero as SpikeTest);
+    run_byte_step(entry, src, values, grid, last)
+}
+
+/// Bytes 0x80, 0, 1, 0xFF, 0, ... (`n` of them): 0x80 tests the byte's
+/// top bit alone, 0x01 its low bits, 0xFF both.
+fn cycling_bytes(n: usize) -> Vec<u64> {
+    (0..n).map(|i| [0x80, 0, 1, 0xFF, 0][i % 5]).collect()
 }
 
 /// Alternating positive and negative f32 inputs, `n` of them.
@@ -1262,6 +1464,75 @@ fn a_voltage_stride_of_the_wrong_width_is_caught() {
     let err = run_f32_step(&src, &alternating_f32(40 * 16), (3, 4), 4)
         .expect_err("misplaced voltages must be caught");
     assert!(err.contains("race") || err.starts_with("voltages"), "{err}");
+}
+
+#[test]
+fn the_unmutated_u8_override_step_passes_the_mutation_cases() {
+    let src = Op::StepOverride.ptx();
+    // (1, 32): 129 groups of 16, every thread one unrolled iteration
+    run_u8_override_step(src, &cycling_bytes(129 * 16), (1, 32), 32).expect("unrolled");
+    run_u8_override_step(src, &cycling_bytes(128 * 16 + 7), (1, 32), 127 * 16 + 2)
+        .expect("straddle");
+    run_u8_override_step(src, &cycling_bytes(64 * 16), (3, 4), 16).expect("4 groups");
+}
+
+// The mutations below hit step_override_u8, the first entry of
+// step_override.ptx (`mutate` replaces the first occurrence).
+
+#[test]
+fn a_u8_override_state_bound_off_by_one_is_caught() {
+    // `o >= d` made `o > d`: group 2, at last = 32 exactly (the first group
+    // of thread 2's unrolled iteration), stores no state word.
+    let src = mutate(
+        Op::StepOverride.ptx(),
+        "setp.ge.u64         %p, %o, %d;",
+        "setp.gt.u64         %p, %o, %d;",
+    );
+    let err = run_u8_override_step(&src, &cycling_bytes(129 * 16), (1, 32), 32)
+        .expect_err("the state word of the group at last must be missing");
+    assert!(err.starts_with("state byte 0"), "{err}");
+}
+
+#[test]
+fn a_dropped_u8_override_straddler_is_caught() {
+    // The scalar loop no longer running over the state-only elements of
+    // the group straddling last (group 127, last 2 elements into it).
+    let src = mutate(
+        Op::StepOverride.ptx(),
+        "add.u64             %slim, %lim, %o;",
+        "mov.u64             %slim, %lim;",
+    );
+    let err = run_u8_override_step(&src, &cycling_bytes(128 * 16 + 7), (1, 32), 127 * 16 + 2)
+        .expect_err("the straddler's state bytes must be missing");
+    assert!(err.starts_with("state byte 0"), "{err}");
+}
+
+#[test]
+fn a_u8_override_voltage_stride_of_the_wrong_width_is_caught() {
+    // S groups of voltages counted as S voltages (vshift, not vshift + 4):
+    // the groups k + S, k + 2S, k + 3S store their voltages elsewhere.
+    let src = mutate(
+        Op::StepOverride.ptx(),
+        "shl.b64             %svolt, %stride, %vg;",
+        "shl.b64             %svolt, %stride, %vshift;",
+    );
+    let err = run_u8_override_step(&src, &cycling_bytes(64 * 16), (3, 4), 16)
+        .expect_err("misplaced voltages must be caught");
+    assert!(err.contains("race") || err.starts_with("voltages"), "{err}");
+}
+
+#[test]
+fn a_u8_override_test_blind_to_the_top_bit_is_caught() {
+    // The SWAR test without its `| x`: a byte with only its top bit set
+    // (0x80, element 0 of group k) reads as 0.
+    let src = mutate(
+        Op::StepOverride.ptx(),
+        "    or.b32              %x0, %t, %x0;\n",
+        "    mov.b32             %x0, %t;\n",
+    );
+    let err = run_u8_override_step(&src, &cycling_bytes(129 * 16), (1, 32), 32)
+        .expect_err("0x80 must spike");
+    assert!(err.starts_with("spikes byte 0: 0x0, not 0x1"), "{err}");
 }
 
 #[test]
