@@ -777,13 +777,16 @@ fn chunk_shape(g: usize, e: usize, i: usize) -> (usize, usize) {
     }
 }
 
+/// One run of Part 1: the grid, the number of chunks and the shape.
+type ChunkCase = ((u32, u32), usize, (usize, usize));
+
 /// Part 1 of an unpacking entry of `src` on `CHUNK_GRIDS` at every
 /// remainder of `chunk_counts`, and on 40 blocks of 64 once, with the
 /// output aligned (the plan's groups = rows * count / E).
 fn check_unpacking_chunks(src: &str, entry: &str, ty: Ty, rng: &mut Rng) {
     let module = parsed(src);
     let e = chunk_width(ty);
-    let mut cases: Vec<((u32, u32), usize, (usize, usize))> = Vec::new();
+    let mut cases: Vec<ChunkCase> = Vec::new();
     for &grid in CHUNK_GRIDS {
         let threads = (grid.0 * grid.1) as usize;
         for (i, g) in chunk_counts(threads).into_iter().enumerate() {
