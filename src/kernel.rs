@@ -105,7 +105,10 @@ pub enum Geometry {
     Vector,
     /// One 32-neuron word per warp per iteration (warp collectives): the
     /// block must be whole warps; any number of blocks (the bit entries and
-    /// `step_bits*`).
+    /// `step_bits*`). The unpacking entries (`voltage_bits`, `unpack_bits`)
+    /// also take `groups`: 16-byte output chunks of W elements, one per
+    /// thread per iteration, when the plan finds the output aligned and the
+    /// row length a multiple of W, else 0 and the word loop.
     WarpPerWord,
 }
 
@@ -262,7 +265,8 @@ fn suffix_dtypes(suffix: &str) -> &'static [DType] {
 /// The vector entries take `(out: u64, in: u64, n: u64, groups: u64)` and
 /// the voltage entries two more, the bit patterns of `rest_v` and
 /// `thresh_v`; the bit entries take rows and neurons per row instead of `n`
-/// and `groups`, and the steps more outputs (see each file's header).
+/// (the packing ones no `groups`), and the steps more outputs (see each
+/// file's header).
 /// [`Kernel::params`] is what the PTX declares, and a
 /// [`LaunchPlan`](crate::launch::LaunchPlan) is checked against it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -373,9 +377,14 @@ impl Kernel {
     }
 
     /// W, the number of elements one vector-path iteration handles: 16
-    /// bytes' worth of the wider side, rounded to at least 4 elements; 1
-    /// for the entries without a vector path (see [`Op::geometry`]).
+    /// bytes' worth of the wider side, rounded to at least 4 elements; for
+    /// the unpacking bit entries the elements of one 16-byte output chunk
+    /// (16 bytes, 8 f16/bf16, 4 f32, 2 f64: E in `kernels/voltage_bits.ptx`);
+    /// 1 for the entries without a vector path (see [`Op::geometry`]).
     pub fn group_width(self) -> usize {
+        if self.unpacks_bits() {
+            return 16 / self.output_size().max(1);
+        }
         if self.geometry() != Geometry::Vector {
             return 1;
         }
@@ -387,9 +396,19 @@ impl Kernel {
     }
 
     /// Byte alignment of `in` that the vector path needs: that of one
-    /// group's input, capped at the 16 bytes of the widest access.
+    /// group's input, capped at the 16 bytes of the widest access (the
+    /// unpacking bit entries read their words one at a time: 4).
     pub fn input_alignment(self) -> usize {
+        if self.unpacks_bits() {
+            return self.input_size();
+        }
         (self.group_width() * self.input_size()).clamp(1, 16)
+    }
+
+    /// An entry that reads bit-packed words into elements (`voltage_bits`,
+    /// `unpack_bits`): its vector path stores 16-byte chunks of a row.
+    fn unpacks_bits(self) -> bool {
+        matches!(self.op(), Op::VoltageBits | Op::UnpackBits)
     }
 
     /// Byte alignment of `out` that the vector path needs.
@@ -559,7 +578,20 @@ mod tests {
             (Op::StepOverride, DType::F64, 4, 16, 4),
             (Op::StepOverride, DType::F16, 8, 16, 8),
             (Op::StepOverride, DType::BF16, 8, 16, 8),
+            // words in, 16-byte chunks out (kernels/voltage_bits.ptx: E)
+            (Op::VoltageBits, DType::F32, 4, 4, 16),
+            (Op::VoltageBits, DType::F64, 2, 4, 16),
+            (Op::VoltageBits, DType::F16, 8, 4, 16),
+            (Op::VoltageBits, DType::BF16, 8, 4, 16),
+            (Op::UnpackBits, DType::U8, 16, 4, 16),
+            (Op::UnpackBits, DType::Bool, 16, 4, 16),
         ];
+        // the packing bit entries have no vector path
+        for op in [Op::ThresholdBits, Op::OverrideBits, Op::PackBits] {
+            for kernel in op.kernels() {
+                assert_eq!(kernel.group_width(), 1, "{kernel}");
+            }
+        }
         for (op, dtype, width, input, output) in table {
             let kernel = Kernel::find(op, dtype).expect("an entry");
             assert_eq!(kernel.group_width(), width, "{kernel}");
@@ -578,9 +610,11 @@ mod tests {
                 // out, in, n, head, groups, rest, thresh
                 (Op::Voltage, "f64") => &[U64, U64, U64, U64, U64, B64, B64],
                 (Op::Voltage, _) => &[U64, U64, U64, U64, U64, B32, B32],
-                // out, in, rows, count, rest, thresh
-                (Op::VoltageBits, "f64") => &[U64, U64, U64, U64, B64, B64],
-                (Op::VoltageBits, _) => &[U64, U64, U64, U64, B32, B32],
+                // out, in, rows, count, groups, rest, thresh
+                (Op::VoltageBits, "f64") => &[U64, U64, U64, U64, U64, B64, B64],
+                (Op::VoltageBits, _) => &[U64, U64, U64, U64, U64, B32, B32],
+                // out, in, rows, count, groups
+                (Op::UnpackBits, _) => &[U64, U64, U64, U64, U64],
                 // spikes, volt, state, in, n, last, vbytes, rest, thresh,
                 // head, groups
                 (Op::Step | Op::StepOverride, _) => {

@@ -248,7 +248,8 @@ enum Arg {
 /// `W * vector_groups` go the vector way (W is the entry's
 /// [`group_width`](Kernel::group_width)) and the rest one by one; a byte
 /// step covers `n` elements one by one; a bit entry covers `rows * ceil(count
-/// / 32)` words, one per warp, with a block of whole warps. Every grid is
+/// / 32)` words, one per warp, with a block of whole warps (an unpacking one
+/// takes 16-byte output chunks instead where it can, one per thread). Every grid is
 /// one-dimensional and loops with a grid stride. The arguments are an
 /// ordered, typed list checked against the entry's declared parameters, so
 /// an entry with more buffers (several outputs, strides) is built the same
@@ -433,7 +434,9 @@ impl PlanBuilder {
     }
 
     /// The number of vector groups (`p_groups`): `n / W` when every buffer
-    /// is aligned for the vector path, else 0.
+    /// is aligned for the vector path, else 0; for an unpacking bit entry,
+    /// `rows * count / W` 16-byte output chunks when the output is aligned
+    /// and W divides `count` (below 2^31), else 0.
     pub fn groups(self) -> Self {
         self.push(Arg::Groups)
     }
@@ -523,16 +526,7 @@ impl PlanBuilder {
                 // The vector path is taken only where every buffer is
                 // aligned for its wide accesses; otherwise every element
                 // goes the scalar way.
-                let aligned = args.iter().all(|arg| match *arg {
-                    Arg::Buffer {
-                        addr,
-                        alignment,
-                        element,
-                        origin,
-                    } => addr.wrapping_sub(origin.wrapping_mul(element)) % alignment == 0,
-                    _ => true,
-                });
-                let groups = if aligned { n / width } else { 0 };
+                let groups = if all_aligned(args) { n / width } else { 0 };
                 let scalars = n - groups * width;
                 // One thread per work item of the longer of the two loops.
                 (
@@ -548,7 +542,24 @@ impl PlanBuilder {
                     .checked_mul(count.div_ceil(32))
                     .and_then(|words| words.checked_mul(32))
                     .ok_or_else(|| bad(format!("{rows} rows of {count} neurons overflow")))?;
-                (0, blocks_for(threads, block, limits, kernel))
+                // An unpacking entry (it takes groups) stores 16-byte
+                // chunks of W elements instead, one per thread, UNROLL per
+                // iteration, where they never straddle a row (W divides
+                // count) and the output is aligned for them; the kernel
+                // keeps its columns in 32 bits (count below 2^31). The
+                // threads above bound rows * count, so it does not
+                // overflow.
+                let width = kernel.group_width() as u64;
+                let chunks = args.contains(&Arg::Groups)
+                    && count % width == 0
+                    && count < 1 << 31
+                    && all_aligned(args);
+                if chunks {
+                    let groups = rows * count / width;
+                    (groups, blocks_for(groups.div_ceil(UNROLL), block, limits, kernel))
+                } else {
+                    (0, blocks_for(threads, block, limits, kernel))
+                }
             }
         };
 
@@ -596,6 +607,20 @@ impl PlanBuilder {
             head,
         })
     }
+}
+
+/// Whether every buffer of `args` is aligned for its wide accesses (at the
+/// plan's element 0).
+fn all_aligned(args: &[Arg]) -> bool {
+    args.iter().all(|arg| match *arg {
+        Arg::Buffer {
+            addr,
+            alignment,
+            element,
+            origin,
+        } => addr.wrapping_sub(origin.wrapping_mul(element)) % alignment == 0,
+        _ => true,
+    })
 }
 
 /// Groups per iteration of the vector loop of an entry that takes a head
@@ -797,7 +822,8 @@ impl LaunchPlan {
     }
 
     /// Bits into spike bytes (0 or 1): `rows * count` bytes at `out` from
-    /// the words at `words`.
+    /// the words at `words`; 16 bytes per thread where `out` is 16-byte
+    /// aligned and `count` a multiple of 16.
     pub fn unpack_bits(
         rows: usize,
         count: usize,
@@ -810,12 +836,14 @@ impl LaunchPlan {
             .input(words)
             .rows()
             .row_len()
+            .groups()
             .build(limits)
     }
 
     /// The voltage view from bits: `rows * count` values of `dtype` at
     /// `out`, `thresh` where the bit is set, else `rest` (bit patterns in
-    /// `dtype`, zero-extended).
+    /// `dtype`, zero-extended); 16 bytes per thread where `out` is 16-byte
+    /// aligned and `count` a multiple of 16 bytes' worth of values.
     #[allow(clippy::too_many_arguments)]
     pub fn voltage_bits_dyn(
         dtype: DType,
@@ -832,6 +860,7 @@ impl LaunchPlan {
             .input(words)
             .rows()
             .row_len()
+            .groups()
             .bits(rest)
             .bits(thresh)
             .build(limits)
@@ -1209,7 +1238,8 @@ mod tests {
         );
         // a block that is not whole warps is rounded down, never below one warp
         let odd = GridLimits::new(100, 1000).unwrap();
-        let plan = LaunchPlan::unpack_bits(10, 64, 0, 0, odd).unwrap();
+        // (out at an odd address: the word loop)
+        let plan = LaunchPlan::unpack_bits(10, 64, 1, 0, odd).unwrap();
         assert_eq!((plan.grid(), plan.block()), (7, 96)); // 20 warps of 3 per block
         let small = GridLimits::new(5, 1000).unwrap();
         assert_eq!(
@@ -1235,6 +1265,63 @@ mod tests {
         // override from bytes and bools packs
         let plan = LaunchPlan::overrides_bits_dyn(DType::Bool, 1, 1, 0, 0, LIMITS).unwrap();
         assert_eq!(plan.kernel().name(), "pack_bits_u8");
+    }
+
+    #[test]
+    fn unpacking_plans_take_16_byte_chunks_where_they_fit_a_row() {
+        // (dtype, elements per 16 bytes)
+        for (dtype, width) in [
+            (DType::F32, 4u64),
+            (DType::F64, 2),
+            (DType::F16, 8),
+            (DType::BF16, 8),
+        ] {
+            let plan = |rows: usize, count: usize, out: u64| {
+                LaunchPlan::voltage_bits_dyn(dtype, rows, count, out, 0x2004, 1, 2, LIMITS).unwrap()
+            };
+            let groups = |plan: LaunchPlan| plan.args()[4];
+            // aligned, count a multiple of W: rows * count / W chunks, one
+            // thread per 4 of them (the words may sit at any word address)
+            let count = 16 * width as usize;
+            let p = plan(3, count, 0x1000);
+            assert_eq!(groups(p), ArgValue::U64(3 * 16), "{dtype}");
+            assert_eq!(p.vector_groups(), 3 * 16, "{dtype}");
+            assert_eq!((p.grid(), p.block()), (1, 256), "{dtype}");
+            let p = plan(1000, count, 0x1000);
+            assert_eq!(groups(p), ArgValue::U64(16_000), "{dtype}");
+            assert_eq!(p.grid(), 16, "{dtype}: 4000 threads"); // 16 * 256 >= 4000
+                                                               // out off 16 bytes by one element, or count not a multiple of
+                                                               // W: the word loop, one warp per word
+            let p = plan(3, count, 0x1000 + dtype.size() as u64);
+            assert_eq!(groups(p), ArgValue::U64(0), "{dtype}");
+            let p = plan(3, count + 1, 0x1000);
+            assert_eq!(groups(p), ArgValue::U64(0), "{dtype}");
+            assert_eq!(p.vector_groups(), 0, "{dtype}");
+            let warps = 3 * (count + 1).div_ceil(32);
+            assert_eq!(p.grid() as usize, (32 * warps).div_ceil(256), "{dtype}");
+            // rows of 2^31 neurons or more: the word loop (32-bit columns)
+            let big = LaunchPlan::voltage_bits_dyn(dtype, 1, 1 << 31, 0, 0, 1, 2, LIMITS);
+            assert_eq!(groups(big.unwrap()), ArgValue::U64(0), "{dtype}");
+            let below = (1usize << 31) - 16;
+            let big = LaunchPlan::voltage_bits_dyn(dtype, 1, below, 0, 0, 1, 2, LIMITS);
+            assert_eq!(
+                groups(big.unwrap()),
+                ArgValue::U64(below as u64 / width),
+                "{dtype}"
+            );
+        }
+        // spike bytes: 16 per chunk
+        let plan = LaunchPlan::unpack_bits(2, 48, 0x1000, 0x2000, LIMITS).unwrap();
+        assert_eq!(plan.args()[4], ArgValue::U64(6));
+        assert_eq!(plan.grid(), 1);
+        for (count, out) in [(40, 0x1000), (48, 0x1008)] {
+            let plan = LaunchPlan::unpack_bits(2, count, out, 0x2000, LIMITS).unwrap();
+            assert_eq!(plan.args()[4], ArgValue::U64(0), "{count} at {out:#x}");
+        }
+        // nothing to do: no launch, on either path
+        assert!(LaunchPlan::unpack_bits(0, 48, 0, 0, LIMITS)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

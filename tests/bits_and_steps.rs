@@ -265,6 +265,9 @@ const SHAPES: &[(usize, usize, usize)] = &[
     (257, 3, 1),
     (96, 11, 1),
     (1000, 2, 1),
+    // the unpacking entries' 16-byte chunks (E divides 48 for every
+    // type), running across rows of one and a half words
+    (48, 5, 2),
 ];
 
 fn sweep<D: KernelDevice>(label: &str, make: &dyn Fn(&NeuronParams) -> ExactNeuron<D>)

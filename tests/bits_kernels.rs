@@ -593,73 +593,295 @@ fn pack_and_override_bits_match_the_reference() {
     }
 }
 
-/// Runs an unpacking entry over random words (padding bits random too: the
-/// kernel must ignore them) and compares each element with `value(bit)`.
-fn check_unpacking(
-    src: &str,
+/// The unpacking entries, each with the element type whose patterns it
+/// writes (`voltage_bits_b16` with f16's specials; `unpack_bits_u8` writes
+/// the bit itself).
+const UNPACKING: &[(&str, Ty)] = &[
+    ("voltage_bits_f32", Ty::F32),
+    ("voltage_bits_f64", Ty::F64),
+    ("voltage_bits_b16", Ty::F16),
+    ("unpack_bits_u8", Ty::U8),
+];
+
+/// E: elements per 16-byte chunk of an unpacking entry's Part 1.
+fn chunk_width(ty: Ty) -> usize {
+    16 / ty.size()
+}
+
+/// rest and thresh for an unpacking entry: special values or random bits
+/// of `ty` (NaNs, ±0, ±inf, subnormals), with garbage in the high half of
+/// the b16 entry's 32-bit parameters, which it must ignore.
+fn unpacking_patterns(ty: Ty, rng: &mut Rng) -> (u64, u64) {
+    let mut one = || {
+        let bits = ty.draw(rng, 1)[0];
+        match ty {
+            Ty::F16 | Ty::BF16 => bits | (rng.next() & 0xFFFF_0000),
+            _ => bits,
+        }
+    };
+    (one(), one())
+}
+
+/// The arguments of an unpacking entry as the library's plan builds them:
+/// `p_groups` from out's alignment and the row length (the grid is the
+/// test's own).
+fn unpacking_args(
     entry: &str,
-    size: usize,
-    extra: &[ArgValue],
-    value: impl Fn(bool) -> u64,
-) {
-    let module = parsed(src);
-    sweep(entry, |rows, count, grid, rng| {
-        let n = rows * count;
-        let nwords = rows * words_per_row(count);
-        let words: Vec<u32> = (0..nwords).map(|_| rng.next() as u32).collect();
-        let mut run = Run::new();
-        let input = run.buffer(&words_to_bytes(&words), 4 * rng.below(4));
-        let out = run.poisoned(size * n);
-        let mut args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
-        args.extend_from_slice(extra);
-        run.launch(&module, entry, grid, &args, &[&out])
-            .unwrap_or_else(|err| panic!("{entry} rows {rows} count {count} grid {grid:?}: {err}"));
-        let expected: Vec<u8> = (0..n)
-            .flat_map(|i| value(bit(&words, count, i)).to_le_bytes()[..size].to_vec())
-            .collect();
-        assert_eq!(
-            run.read(&out),
-            expected,
-            "{entry} rows {rows} count {count} grid {grid:?}"
+    (rows, count): (usize, usize),
+    out: &Buf,
+    words: &Buf,
+    (rest, thresh): (u64, u64),
+) -> Vec<ArgValue> {
+    let kernel = Kernel::named(entry).expect("an entry of the table");
+    let limits = GridLimits::for_multiprocessors(1);
+    let plan = match kernel.op() {
+        Op::UnpackBits => LaunchPlan::unpack_bits(rows, count, out.addr, words.addr, limits),
+        _ => LaunchPlan::voltage_bits_dyn(
+            kernel.dtypes()[0],
+            rows,
+            count,
+            out.addr,
+            words.addr,
+            rest,
+            thresh,
+            limits,
+        ),
+    };
+    plan.unwrap_or_else(|err| panic!("{entry}: {err}"))
+        .args()
+        .to_vec()
+}
+
+/// One launch of an unpacking entry over random words (padding bits random
+/// too: the kernel must ignore them) into a poisoned output `skew` bytes
+/// past a 16-byte boundary, compared with the patterns' low bytes (the bit
+/// itself for u8). Panics on a difference; returns the launch's statistics.
+#[allow(clippy::too_many_arguments)]
+fn unpacking_case(
+    module: &Module,
+    entry: &str,
+    ty: Ty,
+    (rows, count): (usize, usize),
+    grid: (u32, u32),
+    skew: usize,
+    patterns: (u64, u64),
+    rng: &mut Rng,
+) -> LaunchStats {
+    let size = ty.size();
+    let n = rows * count;
+    let nwords = rows * words_per_row(count);
+    let words: Vec<u32> = (0..nwords).map(|_| rng.next() as u32).collect();
+    let mut run = Run::new();
+    let input = run.buffer(&words_to_bytes(&words), 4 * rng.below(4));
+    let out = run.buffer(&vec![POISON; size * n], skew);
+    let args = unpacking_args(entry, (rows, count), &out, &input, patterns);
+    let what = format!(
+        "{entry} rows {rows} count {count} grid {grid:?} out at {:#x} patterns {patterns:x?}",
+        out.addr
+    );
+    let stats = run
+        .launch(module, entry, grid, &args, &[&out])
+        .unwrap_or_else(|err| panic!("{what}: {err}"));
+    let (rest, thresh) = patterns;
+    let expected: Vec<u8> = (0..n)
+        .flat_map(|i| {
+            let set = bit(&words, count, i);
+            let value = match ty {
+                Ty::U8 => u64::from(set),
+                _ if set => thresh,
+                _ => rest,
+            };
+            value.to_le_bytes()[..size].to_vec()
+        })
+        .collect();
+    let got = run.read(&out);
+    if let Some(i) = (0..expected.len()).find(|&i| got[i] != expected[i]) {
+        panic!(
+            "{what}: byte {i} is {:#x}, not {:#x} (element {})",
+            got[i],
+            expected[i],
+            i / size
         );
+    }
+    // Part 1 (16-byte stores) exactly where the plan allows it
+    let chunks = out.addr % 16 == 0 && count % chunk_width(ty) == 0 && n > 0;
+    assert_eq!(stats.vector_accesses > 0, chunks, "{what}: the wrong path");
+    stats
+}
+
+/// Runs an unpacking entry of `src` over every shape and grid of `sweep`,
+/// twice: its output 16-byte aligned (Part 1 where E divides count) and
+/// a random number of elements past that (the one-word loop), with
+/// patterns drawn fresh.
+fn check_unpacking(src: &str, entry: &str, ty: Ty) {
+    let module = parsed(src);
+    let (mut chunked, mut by_word) = (0, 0);
+    sweep(entry, |rows, count, grid, rng| {
+        let odd = ty.size() * (1 + rng.below(16 / ty.size() - 1));
+        for skew in [0, odd] {
+            let patterns = unpacking_patterns(ty, rng);
+            let stats =
+                unpacking_case(&module, entry, ty, (rows, count), grid, skew, patterns, rng);
+            match stats.vector_accesses {
+                0 => by_word += 1,
+                _ => chunked += 1,
+            }
+        }
     });
+    assert!(
+        chunked > 0 && by_word > 0,
+        "{entry}: {chunked} runs in chunks, {by_word} by word"
+    );
 }
 
 #[test]
 fn voltage_and_unpack_bits_match_the_reference() {
-    let mut rng = Rng::fresh("voltage patterns");
-    let (rest, thresh) = (rng.next(), rng.next());
-    eprintln!("rest {rest:#x} thresh {thresh:#x}");
-    // 32-bit patterns; the 16-bit entry also gets garbage in the high half
-    let (r32, t32) = (rest as u32, thresh as u32);
-    check_unpacking(
-        src_of("voltage_bits_f32"),
-        "voltage_bits_f32",
-        4,
-        &[ArgValue::B32(r32), ArgValue::B32(t32)],
-        |s| u64::from(if s { t32 } else { r32 }),
+    for &(entry, ty) in UNPACKING {
+        check_unpacking(src_of(entry), entry, ty);
+    }
+}
+
+/// Grids for Part 1 of the unpacking entries, which has no collective: a
+/// single thread, one block of 128 and 3 blocks of 96.
+const CHUNK_GRIDS: &[(u32, u32)] = &[(1, 1), (1, 128), (3, 96)];
+
+/// Chunk counts G for a grid of S threads. Part 1's unrolled loop takes
+/// chunks c, c + S, c + 2S, c + 3S while c + 3S < G and its single loop the
+/// rest, so G = 4S + r for r at and around 0, S, 2S, 3S and 4S - 1 (every
+/// thread left 0 to 3 chunks for the single loop, or a few threads one
+/// more), and G below S (idle threads).
+fn chunk_counts(threads: usize) -> Vec<usize> {
+    let s = threads;
+    let mut counts: Vec<usize> = [0, 1, s - 1, s, s + 1, 2 * s - 1, 2 * s]
+        .into_iter()
+        .chain([2 * s + 1, 3 * s - 1, 3 * s, 3 * s + 1, 4 * s - 1])
+        .map(|r| 4 * s + r)
+        .collect();
+    counts.push(s.div_ceil(2));
+    counts.sort_unstable();
+    counts.dedup();
+    counts
+}
+
+/// A shape (rows, count) of `g` chunks of `e` elements, the `i`th of three
+/// kinds: one long row; g rows of one chunk (each a partial word); rows of
+/// k chunks for the smallest k in 3..=9 that divides g (words crossed at
+/// every offset), else one row.
+fn chunk_shape(g: usize, e: usize, i: usize) -> (usize, usize) {
+    match i % 3 {
+        0 => (1, g * e),
+        1 => (g, e),
+        _ => match (3..=9).find(|k| g % k == 0) {
+            Some(k) => (g / k, k * e),
+            None => (1, g * e),
+        },
+    }
+}
+
+/// One run of Part 1: the grid, the number of chunks and the shape.
+type ChunkCase = ((u32, u32), usize, (usize, usize));
+
+/// Part 1 of an unpacking entry of `src` on `CHUNK_GRIDS` at every
+/// remainder of `chunk_counts`, and on 40 blocks of 64 once, with the
+/// output aligned (the plan's groups = rows * count / E).
+fn check_unpacking_chunks(src: &str, entry: &str, ty: Ty, rng: &mut Rng) {
+    let module = parsed(src);
+    let e = chunk_width(ty);
+    let mut cases: Vec<ChunkCase> = Vec::new();
+    for &grid in CHUNK_GRIDS {
+        let threads = (grid.0 * grid.1) as usize;
+        for (i, g) in chunk_counts(threads).into_iter().enumerate() {
+            cases.push((grid, g, chunk_shape(g, e, i)));
+        }
+    }
+    let g = 5 * 2560 + 1; // 4S + S + 1 chunks on 2560 threads
+    cases.push(((40, 64), g, chunk_shape(g, e, 2)));
+    for (grid, g, shape) in cases {
+        let patterns = unpacking_patterns(ty, rng);
+        let stats = unpacking_case(&module, entry, ty, shape, grid, 0, patterns, rng);
+        // every chunk one 16-byte store
+        assert_eq!(stats.vector_accesses, g as u64, "{entry} {shape:?}");
+    }
+}
+
+#[test]
+fn unpacking_chunks_cover_every_remainder_of_the_grid() {
+    let mut rng = Rng::fresh("unpacking chunks");
+    for &(entry, ty) in UNPACKING {
+        check_unpacking_chunks(src_of(entry), entry, ty, &mut rng);
+    }
+}
+
+#[test]
+fn wrong_chunk_loops_fail_the_comparison() {
+    // Broken copies of Part 1 of voltage_bits_f32 (its first entry, so the
+    // first match is in its Part 1): each must fail the chunk sweep or the
+    // reference sweep.
+    let src = src_of("voltage_bits_f32");
+    let chunk_sweep = [
+        (
+            "no row carry for the word address",
+            mutate(src, "@%carry add.u64         %pw, %pw, %wrow;", ""),
+        ),
+        (
+            "bit offsets taken mod 16",
+            mutate(
+                src,
+                "and.b32             %off0, %col32, 31;",
+                "and.b32             %off0, %col32, 15;",
+            ),
+        ),
+        (
+            "the unrolled loop runs with chunk c + 3S at groups",
+            mutate(
+                src,
+                "setp.ge.u64         %end, %a, %pend;",
+                "setp.gt.u64         %end, %a, %pend;",
+            ),
+        ),
+        (
+            "the single loop skipped",
+            mutate(
+                src,
+                "@%end bra               SINGLE;",
+                "@%end bra               DONE;",
+            ),
+        ),
+        (
+            "a chunk's values swapped",
+            mutate(
+                src,
+                "selp.b32            %e0, %thresh, %rest, %spk;",
+                "selp.b32            %e0, %rest, %thresh, %spk;",
+            ),
+        ),
+        (
+            "an output stride of 4S bytes",
+            mutate(
+                src,
+                "shl.b64             %ostride, %a, 4;",
+                "shl.b64             %ostride, %a, 2;",
+            ),
+        ),
+    ];
+    let mut rng = Rng::fresh("broken chunk loops");
+    for (what, src) in chunk_sweep {
+        parsed(&src); // a copy the interpreter rejects would prove nothing
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_unpacking_chunks(&src, "voltage_bits_f32", Ty::F32, &mut rng)
+        }));
+        assert!(caught.is_err(), "{what}: the broken kernel passed");
+    }
+    // Part 1 although the plan passed 0 (out misaligned): a misaligned
+    // 16-byte store, which the reference sweep meets half the time.
+    let ignores_plan = mutate(
+        src,
+        "@%end bra               WORDS;                  // the plan chose Part 2",
+        "",
     );
-    check_unpacking(
-        src_of("voltage_bits_f64"),
-        "voltage_bits_f64",
-        8,
-        &[ArgValue::B64(rest), ArgValue::B64(thresh)],
-        |s| if s { thresh } else { rest },
-    );
-    check_unpacking(
-        src_of("voltage_bits_b16"),
-        "voltage_bits_b16",
-        2,
-        &[ArgValue::B32(r32), ArgValue::B32(t32)],
-        |s| u64::from(if s { t32 } else { r32 }) & 0xFFFF,
-    );
-    check_unpacking(
-        src_of("unpack_bits_u8"),
-        "unpack_bits_u8",
-        1,
-        &[],
-        u64::from,
-    );
+    let caught =
+        std::panic::catch_unwind(|| check_unpacking(&ignores_plan, "voltage_bits_f32", Ty::F32));
+    assert!(caught.is_err(), "Part 1 on a misaligned output passed");
 }
 
 #[test]
@@ -683,7 +905,7 @@ fn pack_then_unpack_is_the_identity_on_spike_bytes() {
         )
         .expect("pack");
         let back = run.poisoned(n);
-        let args = u64s(&[back.addr, words.addr, shape[0], shape[1]]);
+        let args = unpacking_args("unpack_bits_u8", (rows, count), &back, &words, (0, 0));
         run.launch(
             modules.of("unpack_bits_u8"),
             "unpack_bits_u8",
@@ -727,13 +949,7 @@ fn wrong_kernels_fail_the_comparison() {
         check_packing(&zero, "threshold_bits_f32", Ty::F32, Ty::positive)
     });
     fails("swapped", &|| {
-        check_unpacking(
-            &swapped,
-            "voltage_bits_f32",
-            4,
-            &[ArgValue::B32(1), ArgValue::B32(2)],
-            |s| if s { 2 } else { 1 },
-        )
+        check_unpacking(&swapped, "voltage_bits_f32", Ty::F32)
     });
 }
 
@@ -755,7 +971,11 @@ fn run_small(src: &str, entry: &str, grid: (u32, u32)) -> Result<(), LaunchError
     } else {
         (run.poisoned(4 * words.len()), input_bytes)
     };
-    let args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
+    let mut args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
+    if entry.starts_with("unpack") {
+        // groups: 0, the one-word loop (as the plan gives for 33 neurons)
+        args.push(ArgValue::U64(0));
+    }
     run.launch(&module, entry, grid, &args, &[&out]).map(drop)
 }
 
@@ -856,7 +1076,8 @@ fn misused_collectives_trap() {
         let out = run.poisoned(8 * rows * count);
         let mut args = u64s(&[out.addr, input.addr, rows as u64, count as u64]);
         if entry.starts_with("voltage") {
-            args.extend([ArgValue::B32(1), ArgValue::B32(2)]);
+            // groups 0 (the word loop, as for 33 neurons), rest, thresh
+            args.extend([ArgValue::U64(0), ArgValue::B32(1), ArgValue::B32(2)]);
         }
         member_mask_trap(
             run.launch(&module, entry, (2, 64), &args, &[&out])

@@ -464,6 +464,169 @@ fn strided_vector_loops_cover_every_remainder_of_the_grid() {
     eprintln!("{runs} strided runs agree with the CPU");
 }
 
+/// `voltage_bits` on the interpreter against the CPU, for `words` of
+/// `rows` rows of `count` neurons.
+fn check_voltage_bits<T: VoltageElement>(
+    device: &PtxDevice,
+    (rows, count): (usize, usize),
+    words: &[u32],
+    rest: T,
+    thresh: T,
+) -> Result<(), String> {
+    let mut staged = device.alloc_words(words.len()).map_err(text)?;
+    device.upload_words(words, &mut staged).map_err(text)?;
+    let mut out = device.alloc_zeroed::<T>(rows * count).map_err(text)?;
+    device
+        .voltage_bits(&staged, rows, count, rest, thresh, &mut out)
+        .map_err(text)?;
+    let mut expected = vec![T::zeroed(); rows * count];
+    Cpu.voltage_bits(&words.to_vec(), rows, count, rest, thresh, &mut expected)
+        .map_err(text)?;
+    match first_difference(&device.read(&out)?, &expected) {
+        Some((_, diff)) => Err(diff),
+        None => Ok(()),
+    }
+}
+
+/// `unpack_bits` on the interpreter against the CPU.
+fn check_unpack_bits(
+    device: &PtxDevice,
+    (rows, count): (usize, usize),
+    words: &[u32],
+) -> Result<(), String> {
+    let mut staged = device.alloc_words(words.len()).map_err(text)?;
+    device.upload_words(words, &mut staged).map_err(text)?;
+    let mut out = device.alloc_zeroed::<u8>(rows * count).map_err(text)?;
+    device
+        .unpack_bits(&staged, rows, count, &mut out)
+        .map_err(text)?;
+    let mut expected = vec![0u8; rows * count];
+    Cpu.unpack_bits(&words.to_vec(), rows, count, &mut expected)
+        .map_err(text)?;
+    match first_difference(&device.read(&out)?, &expected) {
+        Some((_, diff)) => Err(diff),
+        None => Ok(()),
+    }
+}
+
+/// The unpacking entries on every layout and grid, against the CPU: rows
+/// of 1 to 9, row lengths that E (elements per 16 bytes) divides and that
+/// it does not, around word boundaries, so that aligned outputs take the
+/// 16-byte chunks (Part 1) and the others the one-word loop; random words,
+/// padding bits included.
+#[test]
+fn unpacking_entries_match_the_cpu_on_every_layout_and_grid() {
+    let shapes = [
+        (1usize, 16usize),
+        (3, 48),
+        (2, 40),
+        (9, 8),
+        (4, 33),
+        (5, 1000),
+        (1, 1),
+        (7, 64),
+        (2, 100),
+    ];
+    let mut rng = Rng::fresh("unpacking on every layout");
+    let base = PtxDevice::new();
+    let mut chunked = [0u64; LAYOUTS.len()];
+    let mut runs = 0;
+    for (l, (layout_name, layout)) in LAYOUTS.iter().enumerate() {
+        for (grid_name, grid) in grids() {
+            let device = base.clone().with_layout(*layout).with_grid_limits(grid);
+            for &(rows, count) in &shapes {
+                let words: Vec<u32> = (0..rows * count.div_ceil(32))
+                    .map(|_| rng.next_u64() as u32)
+                    .collect();
+                let before = device.stats().vector_accesses;
+                let results = [
+                    ("f32", {
+                        let (rest, thresh) = voltage_pair::<f32>(&mut rng);
+                        check_voltage_bits(&device, (rows, count), &words, rest, thresh)
+                    }),
+                    ("f64", {
+                        let (rest, thresh) = voltage_pair::<f64>(&mut rng);
+                        check_voltage_bits(&device, (rows, count), &words, rest, thresh)
+                    }),
+                    ("f16", {
+                        let (rest, thresh) = voltage_pair::<f16>(&mut rng);
+                        check_voltage_bits(&device, (rows, count), &words, rest, thresh)
+                    }),
+                    ("bf16", {
+                        let (rest, thresh) = voltage_pair::<bf16>(&mut rng);
+                        check_voltage_bits(&device, (rows, count), &words, rest, thresh)
+                    }),
+                    ("u8", check_unpack_bits(&device, (rows, count), &words)),
+                ];
+                for (dtype, result) in results {
+                    result.unwrap_or_else(|err| {
+                        panic!(
+                            "{dtype} rows {rows} count {count} layout {layout_name} \
+                             grid {grid_name}: {err}"
+                        )
+                    });
+                    runs += 1;
+                }
+                chunked[l] += device.stats().vector_accesses - before;
+            }
+        }
+    }
+    // 16-byte aligned outputs (guarded, shifted) take chunks; outputs off
+    // 16 bytes (odd, co-odd) never do
+    assert!(chunked[1] > 0 && chunked[3] > 0, "no chunks: {chunked:?}");
+    assert_eq!((chunked[2], chunked[6]), (0, 0), "chunks at odd offsets");
+    assert_eq!(base.live_allocations(), 0, "buffers leaked");
+    eprintln!("{runs} unpacking runs agree with the CPU; {}", base.stats());
+}
+
+/// The unpacking entries take Part 1 only for `p_groups` = rows * count /
+/// E with E dividing count: any other value (a host bug) takes the
+/// one-word loop and still writes every element once.
+#[test]
+fn unpacking_kernels_ignore_a_wrong_group_count() {
+    let mut rng = Rng::fresh("unpacking group counts");
+    let (rows, count) = (3usize, 64usize);
+    let words: Vec<u32> = (0..rows * 2).map(|_| rng.next_u64() as u32).collect();
+    let mut expected = vec![0u8; rows * count];
+    Cpu.unpack_bits(&words, rows, count, &mut expected)
+        .expect("cpu");
+    let module = parse_module(Op::UnpackBits.ptx()).expect("parses");
+    let exact = (rows * count / 16) as u64;
+    for groups in [0, 1, exact - 1, exact, exact + 1, 1 << 40, u64::MAX] {
+        let mut memory = Memory::new();
+        let output = memory.alloc(rows * count);
+        let input = memory.alloc(4 * words.len());
+        memory
+            .write(input, bytemuck::cast_slice(&words))
+            .expect("words");
+        memory.fill(output, rows * count, &[0xA5]).expect("poison");
+        let args = [
+            ArgValue::U64(output),
+            ArgValue::U64(input),
+            ArgValue::U64(rows as u64),
+            ArgValue::U64(count as u64),
+            ArgValue::U64(groups),
+        ];
+        let stats = launch(
+            &module,
+            "unpack_bits_u8",
+            2,
+            64,
+            &args,
+            &mut memory,
+            &ExecOptions::default(),
+        )
+        .unwrap_or_else(|err| panic!("groups={groups}: {err}"));
+        let got = memory.read(output, rows * count).expect("output");
+        assert_eq!(got, &expected[..], "groups={groups}");
+        assert_eq!(
+            stats.vector_accesses > 0,
+            groups == exact,
+            "groups={groups}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------
 // The modules themselves, and the host/kernel contract.
 // ---------------------------------------------------------------------------

@@ -25,10 +25,15 @@
 //
 // each with stores plain (.wb) and streaming (.cs); loads are .cs. Then bit
 // packing (u8 and f32 into GeNN's words) with 1, 8 or 32 words formed per
-// warp per iteration (the shipped packing kernels form 8). Then the
-// library's own PTX (override_u8, voltage_f32, threshold_f16 from the paths
-// given), as shipped and with every `st.global.cs` made `st.global`
-// (run.sh writes those copies). Each row: median of 20 timed calls after
+// warp per iteration (the shipped packing kernels form 8). Then bit unpacking
+// (words into f32 voltages, voltage_bits_f32's work) with one word per
+// warp per iteration (lane 0 loads it, a shuffle broadcasts it, lane j
+// stores element j) and with one 16-byte chunk of 4 elements per thread,
+// one or four word loads in flight. Then the library's own PTX
+// (override_u8, voltage_f32, threshold_f16, and voltage_bits_f32 in
+// 16-byte chunks and by the one-word loop, from the paths given), as
+// shipped and with every `st.global.cs` made `st.global` (run.sh writes
+// those copies). Each row: median of 20 timed calls after
 // warm-up (CUDA events), GB/s of bytes read + written, and % of a
 // cudaMemcpy device-to-device of the same traffic. Every variant's output
 // is compared with the first variant of its kind, all elements.
@@ -222,6 +227,47 @@ __global__ void bits_u8_interleave(uint32_t *out, const uint32_t *in, size_t wor
     }
 }
 
+// ---- bits -> f32 (voltage_bits_f32's work, one row) ---------------------------
+//
+// word w, bit j -> out[32w + j] = bit ? thresh : rest. Word loads go through
+// the read-only path (__ldg: ld.global.nc, as the shipped kernels'); the
+// chunks' stores are .cs, the one-word loop's plain (as shipped).
+
+// one word per warp per iteration (the one-word loop): lane 0 loads the
+// word, a shuffle hands it to the warp, lane j stores element j (4 bytes)
+__global__ void unbits_warp(float *out, const uint32_t *in, size_t words, float rest, float thresh) {
+    size_t warp = ((size_t)blockIdx.x * blockDim.x + threadIdx.x) / 32, warps = (size_t)gridDim.x * blockDim.x / 32;
+    unsigned lane = threadIdx.x % 32;
+    for (size_t w = warp; w < words; w += warps) {
+        uint32_t word = 0;
+        if (lane == 0) word = __ldg(in + w);
+        word = __shfl_sync(0xFFFFFFFFu, word, 0);
+        out[32 * w + lane] = ((word >> lane) & 1u) ? thresh : rest;
+    }
+}
+// 16-byte chunks: chunk c is elements 4c .. 4c + 3, bits 4 (c mod 8) on of
+// word c / 8 (the 8 threads of a word load the same address). Thread k
+// takes chunks k, k + S, ...; U of them per iteration, their U word loads
+// issued before the first store, then the rest one by one.
+__device__ __forceinline__ float4 chunk_volts(uint32_t word, size_t c, float rest, float thresh) {
+    uint32_t b = word >> (4 * (unsigned)(c % 8));
+    return make_float4((b & 1u) ? thresh : rest, (b & 2u) ? thresh : rest, (b & 4u) ? thresh : rest,
+                       (b & 8u) ? thresh : rest);
+}
+template <int U>
+__global__ void unbits_chunks(float4 *out, const uint32_t *in, size_t chunks, float rest, float thresh) {
+    size_t s = (size_t)gridDim.x * blockDim.x;
+    size_t k = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    for (; k + (U - 1) * s < chunks; k += U * s) {
+        uint32_t x[U];
+#pragma unroll
+        for (int j = 0; j < U; j++) x[j] = __ldg(in + (k + j * s) / 8);
+#pragma unroll
+        for (int j = 0; j < U; j++) __stcs(out + k + j * s, chunk_volts(x[j], k + j * s, rest, thresh));
+    }
+    for (; k < chunks; k += s) __stcs(out + k, chunk_volts(__ldg(in + k / 8), k, rest, thresh));
+}
+
 // Test data: about half the bytes zero, the rest nonzero of every kind.
 __global__ void fill(uint8_t *p, size_t n) {
     size_t s = (size_t)gridDim.x * blockDim.x;
@@ -294,12 +340,13 @@ int main(int argc, char **argv) {
     std::printf("%-34s %10s %9s %9s %9s\n", "variant", "median us", "GB/s", "copy GB/s", "% of copy");
 
     uint8_t *in, *out8, *ref8;
-    float *outf, *reff;
+    float *outf, *reff, *refu;
     RT(cudaMalloc(&in, n));
     RT(cudaMalloc(&out8, n));
     RT(cudaMalloc(&ref8, n));
     RT(cudaMalloc(&outf, n * 4));
     RT(cudaMalloc(&reff, n * 4));
+    RT(cudaMalloc(&refu, n * 4));
     RT(cudaMalloc(&copy_src, n * 5 / 2 + 16));
     RT(cudaMalloc(&copy_dst, n * 5 / 2 + 16));
     fill<<<1024, 256>>>(in, n);
@@ -386,12 +433,31 @@ int main(int argc, char **argv) {
         RT(cudaFree(refw));
     }
 
+    // bits -> f32: one row of n voltages from the spike bytes read as n / 32
+    // words (any bits)
+    const double u_bytes = n / 8.0 + 4.0 * n;
+    {
+        const uint32_t *win = (const uint32_t *)in;
+        us = median_us([&] { unbits_warp<<<grid, block>>>(refu, win, n / 32, rest, thresh); });
+        report("bits -> f32, 1 word per warp", u_bytes, us);
+        const char *unames[2] = {"bits -> f32, 16 B/thread, 1 load", "bits -> f32, 16 B/thread, 4 loads"};
+        for (int v = 0; v < 2; v++) {
+            RT(cudaMemset(outf, 0xFF, n * 4));
+            us = median_us([&] {
+                if (v == 0) unbits_chunks<1><<<grid, block>>>(f4(outf), win, n / 4, rest, thresh);
+                else unbits_chunks<4><<<grid, block>>>(f4(outf), win, n / 4, rest, thresh);
+            });
+            report(unames[v], u_bytes, us);
+            same(outf, refu, n * 4, unames[v]);
+        }
+    }
+
     // the library's PTX, as shipped and without the store hint
     for (int dir = 1; dir < argc && dir <= 2; dir++) {
         DRV(cuInit(0));  // the runtime's context is current: modules load there
-        const char *files[3] = {"override.ptx", "voltage.ptx", "threshold.ptx"};
-        CUmodule mods[3];
-        for (int f = 0; f < 3; f++) {
+        const char *files[4] = {"override.ptx", "voltage.ptx", "threshold.ptx", "voltage_bits.ptx"};
+        CUmodule mods[4];
+        for (int f = 0; f < 4; f++) {
             std::string path = std::string(argv[dir]) + "/" + files[f];
             DRV(cuModuleLoad(&mods[f], path.c_str()));
         }
@@ -414,7 +480,7 @@ int main(int argc, char **argv) {
         uint32_t brest, bthresh;
         std::memcpy(&brest, &rest, 4);
         std::memcpy(&bthresh, &thresh, 4);
-        void *vargs[] = {&pout, &pin, &pn, &head, &groups, &brest, &bthresh};
+        void *vargs[] = {&pout, &pin, &pn, &groups, &brest, &bthresh};
         RT(cudaMemset(outf, 0xFF, n * 4));
         us = median_us([&] { DRV(cuLaunchKernel(fn, grid.x, 1, 1, block.x, 1, 1, 0, 0, vargs, nullptr)); });
         std::snprintf(name, sizeof name, "ptx voltage_f32, %s", tag);
@@ -440,7 +506,21 @@ int main(int argc, char **argv) {
                 std::exit(1);
             }
         }
-        for (int f = 0; f < 3; f++) DRV(cuModuleUnload(mods[f]));
+        // voltage_bits_f32(out, in, rows, count, groups, rest, thresh): one
+        // row of n from n / 32 words, in 16-byte chunks (groups n / 4) and
+        // by the one-word loop (groups 0)
+        DRV(cuModuleGetFunction(&fn, mods[3], "voltage_bits_f32"));
+        uint64_t rows = 1, count = n;
+        for (int path = 0; path < 2; path++) {
+            pout = (uint64_t)outf, pin = (uint64_t)in, groups = path == 0 ? n / 4 : 0;
+            void *uargs[] = {&pout, &pin, &rows, &count, &groups, &brest, &bthresh};
+            RT(cudaMemset(outf, 0xFF, n * 4));
+            us = median_us([&] { DRV(cuLaunchKernel(fn, grid.x, 1, 1, block.x, 1, 1, 0, 0, uargs, nullptr)); });
+            std::snprintf(name, sizeof name, "ptx voltage_bits_f32 %s, %s", path == 0 ? "chunks" : "words", tag);
+            report(name, u_bytes, us);
+            same(outf, refu, n * 4, name);
+        }
+        for (int f = 0; f < 4; f++) DRV(cuModuleUnload(mods[f]));
     }
     RT(cudaDeviceSynchronize());
     std::printf("access_layout: done\n");
