@@ -38,6 +38,7 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
         ("override_bits", "u8"),
         ("voltage_bits", "f32"),
         ("fused_step", "f32"),
+        ("fused_step_bits", "f32"),
         ("multistep", "f32"),
     ] {
         let rows = table
@@ -53,9 +54,10 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
         serde_json::from_str(&fs::read_to_string(dir.join("bench.json")).unwrap()).unwrap();
     let all = json.as_array().expect("a list of records");
     let (ratios, records): (Vec<_>, Vec<_>) = all.iter().partition(|r| r.get("ratio").is_some());
-    assert_eq!(records.len(), 22);
-    // per size: bits_vs_bytes, fused_vs_two_launches, multistep_vs_launches
-    assert_eq!(ratios.len(), 6, "{ratios:?}");
+    assert_eq!(records.len(), 24);
+    // per size: bits_vs_bytes, fused_vs_two_launches, multistep_vs_launches,
+    // fused_bits_vs_bytes
+    assert_eq!(ratios.len(), 8, "{ratios:?}");
     for ratio in &ratios {
         assert!(
             ratio["speedup"].as_f64().is_some_and(|x| x > 0.0),
@@ -65,6 +67,7 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
         assert!(ratio["graph_calls"].is_null(), "{ratio}");
     }
     assert!(table.contains("multistep_vs_launches"), "{table}");
+    assert!(table.contains("fused_bits_vs_bytes"), "{table}");
     for record in records {
         assert_eq!(record["backend"], "cpu");
         assert!(record["device"].as_str().is_some_and(|d| !d.is_empty()));
@@ -80,6 +83,7 @@ fn a_short_cpu_run_prints_a_table_and_writes_json() {
             ("threshold_bits", "f32") | ("voltage_bits", "f32") => (4 * elements + words, 1),
             ("override_bits", "u8") => (elements + words, 1),
             ("fused_step", "f32") => (9 * elements, 1),
+            ("fused_step_bits", "f32") => (8 * elements + words, 1),
             ("multistep", "f32") => (64 * 9 * elements + elements, 64),
             other => panic!("unexpected row {other:?}"),
         };

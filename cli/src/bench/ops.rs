@@ -21,7 +21,7 @@ use super::timing::Timing;
 pub const MULTISTEP_STEPS: u64 = 64;
 
 /// The rows timed by default: (row name, element type).
-const DEFAULT: [(&str, DType); 11] = [
+const DEFAULT: [(&str, DType); 12] = [
     ("threshold", DType::F32),
     ("threshold", DType::F16),
     ("threshold", DType::BF16),
@@ -32,6 +32,7 @@ const DEFAULT: [(&str, DType); 11] = [
     ("override_bits", DType::U8),
     ("voltage_bits", DType::F32),
     ("fused_step", DType::F32),
+    ("fused_step_bits", DType::F32),
     ("multistep", DType::F32),
 ];
 
@@ -47,8 +48,9 @@ pub struct Case {
 
 impl Case {
     /// Every case the bench has a call for: each entry of the one-step
-    /// operations, the bit writers and readers and the fused threshold
-    /// step (once as `fused_step`, once as `multistep`), with each of its
+    /// operations, the bit writers and readers, the fused threshold
+    /// step (once as `fused_step`, once as `multistep`) and the fused
+    /// threshold step into bits (`fused_step_bits`), with each of its
     /// types.
     pub fn all() -> impl Iterator<Item = Case> {
         Kernel::ALL.into_iter().flat_map(|kernel| {
@@ -61,6 +63,7 @@ impl Case {
                 | Op::PackBits
                 | Op::VoltageBits => &[1],
                 Op::Step => &[1, MULTISTEP_STEPS],
+                Op::StepBits => &[1],
                 _ => &[],
             };
             steps.iter().flat_map(move |&steps| {
@@ -85,27 +88,30 @@ impl Case {
     }
 
     /// The row's name: the operation's, except that the override from
-    /// bytes into bits (served by `pack_bits_u8`) is `override_bits` and
-    /// the fused step is `fused_step` or `multistep`.
+    /// bytes into bits (served by `pack_bits_u8`) is `override_bits`, the
+    /// fused step is `fused_step` or `multistep`, and the fused step into
+    /// bits `fused_step_bits`.
     pub fn name(self) -> &'static str {
         match (self.op(), self.steps) {
             (Op::PackBits, _) => "override_bits",
             (Op::Step, 1) => "fused_step",
             (Op::Step, _) => "multistep",
+            (Op::StepBits, _) => "fused_step_bits",
             (op, _) => op.name(),
         }
     }
 
     /// Bytes read plus bytes written for `n` neurons (per step): words of
-    /// `ceil(n/32)` for the bit entries (one row of `n`), spike bytes and
-    /// an f32 voltage for the steps, and the state (the last step's
-    /// spikes) for a multi-step launch.
+    /// `ceil(n/32)` for the bit entries (one row of `n`), spike bytes (or
+    /// words) and an f32 voltage for the steps, and the state (the last
+    /// step's spikes) for a multi-step launch.
     pub fn traffic_bytes(self, n: u64) -> u64 {
         let element = self.dtype.size() as u64;
         let words = 4 * n.div_ceil(32);
         match self.op() {
             Op::ThresholdBits | Op::OverrideBits | Op::PackBits => n * element + words,
             Op::VoltageBits => words + n * element,
+            Op::StepBits => n * (element + 4) + words,
             Op::Step => {
                 let per_step = n * (element + 1 + 4);
                 if self.steps > 1 {
@@ -175,6 +181,7 @@ impl Case {
             }
             Op::VoltageBits => voltage_bits::<D, T>(device, n, plan, corrupt),
             Op::Step => fused_step::<D, T>(device, n, steps, plan, corrupt),
+            Op::StepBits => fused_step_bits::<D, T>(device, n, plan, corrupt),
             op => Err(format!("the bench has no call for {op}")),
         }
     }
@@ -395,6 +402,50 @@ fn fused_step<D: BenchDevice, T: Sample>(
     Ok(timing)
 }
 
+/// The fused threshold step into bits (one row of `n` neurons) with the
+/// voltage in f32, one step per launch and no state.
+fn fused_step_bits<D: BenchDevice, T: Sample>(
+    device: &D,
+    n: usize,
+    plan: TimingPlan,
+    corrupt: Option<usize>,
+) -> Result<Timing, String> {
+    let spike = spikes_of::<T>(SpikeRule::Threshold)?;
+    let mut sets = make_sets(plan.sets, || {
+        Ok((
+            samples::<D, T>(device, n)?,
+            poisoned_words(device, n)?,
+            AnyBuffer::new(device.filled(n, |_| f32::NAN)?),
+        ))
+    })?;
+    let timing = time_rotating(device, plan, &mut sets, |(x, words, out)| {
+        let voltage = StepVoltage {
+            out,
+            rest: REST,
+            thresh: THRESH,
+        };
+        device
+            .step_bits_dyn(
+                SpikeRule::Threshold,
+                black_box(x),
+                1,
+                n,
+                black_box(words),
+                Some(voltage),
+                None,
+            )
+            .map_err(text)
+    })?;
+    let [_, rest, thresh] = voltages::<f32>()?;
+    for (index, (_, words, out)) in sets.iter().enumerate() {
+        let corrupt = corrupt_in(corrupt, index, sets.len());
+        check_bits(device, words, n, corrupt, &spike)?;
+        let out = out.typed::<f32>("voltage buffer").map_err(text)?;
+        check_values(device, out, None, |i| if spike(i) { thresh } else { rest })?;
+    }
+    Ok(timing)
+}
+
 /// The buffers of one call of the fused step (one buffer set).
 struct StepSet<D: BenchDevice> {
     x: AnyBuffer<D>,
@@ -482,6 +533,10 @@ mod tests {
                 "multistep",
                 &[DType::F16, DType::BF16, DType::F32, DType::F64],
             ),
+            (
+                "fused_step_bits",
+                &[DType::F16, DType::BF16, DType::F32, DType::F64],
+            ),
         ] {
             for &dtype in dtypes {
                 assert!(case(name, dtype).is_some(), "no row {name} {dtype}");
@@ -500,6 +555,7 @@ mod tests {
         assert_eq!(traffic("voltage_bits", DType::F32, 33), 8 + 4 * 33);
         assert_eq!(traffic("fused_step", DType::F32, 1), 9);
         assert_eq!(traffic("multistep", DType::F32, 2), 64 * 18 + 2);
+        assert_eq!(traffic("fused_step_bits", DType::F32, 64), 8 * 64 + 8);
     }
 
     fn plan(reps: u32, sets: usize) -> TimingPlan {

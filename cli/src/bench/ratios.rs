@@ -7,7 +7,8 @@ use super::rows::Row;
 /// One ratio at one element count and input type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ratio {
-    /// `bits_vs_bytes`, `fused_vs_two_launches`, `multistep_vs_launches`.
+    /// `bits_vs_bytes`, `fused_vs_two_launches`, `multistep_vs_launches`,
+    /// `fused_bits_vs_bytes`.
     pub name: &'static str,
     pub dtype: &'static str,
     pub elements: u64,
@@ -22,7 +23,9 @@ pub struct Ratio {
 /// - `bits_vs_bytes`: threshold into bytes / threshold into bits;
 /// - `fused_vs_two_launches`: (threshold + voltage in f32) / the fused
 ///   step (which writes an f32 voltage);
-/// - `multistep_vs_launches`: 64 fused steps / one 64-step launch.
+/// - `multistep_vs_launches`: 64 fused steps / one 64-step launch;
+/// - `fused_bits_vs_bytes`: the fused step into bytes / into bits (both
+///   with an f32 voltage).
 pub fn ratios(rows: &[Row]) -> Vec<Ratio> {
     let mut out = Vec::new();
     for row in rows {
@@ -47,6 +50,9 @@ pub fn ratios(rows: &[Row]) -> Vec<Ratio> {
                 .map(|(a, b)| ("fused_vs_two_launches", (a + b) / t)),
             "multistep" => median("fused_step", dtype, n)
                 .map(|one| ("multistep_vs_launches", MULTISTEP_STEPS as f64 * one / t)),
+            "fused_step_bits" => {
+                median("fused_step", dtype, n).map(|bytes| ("fused_bits_vs_bytes", bytes / t))
+            }
             _ => None,
         };
         if let Some((name, speedup)) = ratio {
