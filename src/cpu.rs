@@ -418,9 +418,7 @@ impl KernelDevice for Cpu {
         out: &mut Vec<T>,
     ) -> Result<()> {
         check_len("voltage buffer", spikes.len(), out.len())?;
-        for (voltage, &spike) in out.iter_mut().zip(spikes) {
-            *voltage = if spike != 0 { thresh } else { rest };
-        }
+        T::select(spikes, out, rest, thresh);
         Ok(())
     }
 

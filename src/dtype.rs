@@ -133,6 +133,31 @@ pub trait VoltageElement: Element {
     /// The bit pattern of `self`, zero-extended to 64 bits: what a voltage
     /// kernel's `p_rest`/`p_thresh` parameter carries.
     fn to_bits_u64(self) -> u64;
+
+    /// `out[i] = if spikes[i] != 0 { thresh } else { rest }` for every `i`
+    /// of the shorter slice: the CPU backend's voltage loop. It selects bit
+    /// patterns with integer masks, which the compiler turns into vector
+    /// code for every width; a plain `if` on the values was vectorised for
+    /// the 16-bit types only, and f32 ran about 5 times slower per element.
+    #[doc(hidden)]
+    fn select(spikes: &[u8], out: &mut [Self], rest: Self, thresh: Self);
+}
+
+/// [`VoltageElement::select`] on the bit patterns, `$bits` wide.
+macro_rules! select_by_bits {
+    ($bits:ty) => {
+        // Not forced inline: as a function of its own its two slices are
+        // known not to overlap, which the vectoriser needs.
+        fn select(spikes: &[u8], out: &mut [Self], rest: Self, thresh: Self) {
+            let rest = rest.to_bits();
+            let flip = rest ^ thresh.to_bits();
+            for (voltage, &spike) in out.iter_mut().zip(spikes) {
+                // all ones where the neuron spiked, else 0
+                let mask = <$bits>::from(spike != 0).wrapping_neg();
+                *voltage = Self::from_bits(rest ^ (flip & mask));
+            }
+        }
+    };
 }
 
 impl Element for bool {
@@ -220,6 +245,7 @@ impl OverrideValue for bf16 {
 }
 
 impl VoltageElement for f64 {
+    select_by_bits!(u64);
     fn from_f64(value: f64) -> Self {
         value
     }
@@ -231,6 +257,7 @@ impl VoltageElement for f64 {
     }
 }
 impl VoltageElement for f32 {
+    select_by_bits!(u32);
     fn from_f64(value: f64) -> Self {
         value as f32
     }
@@ -242,6 +269,7 @@ impl VoltageElement for f32 {
     }
 }
 impl VoltageElement for f16 {
+    select_by_bits!(u16);
     fn from_f64(value: f64) -> Self {
         f16::from_f64(value)
     }
@@ -253,6 +281,7 @@ impl VoltageElement for f16 {
     }
 }
 impl VoltageElement for bf16 {
+    select_by_bits!(u16);
     fn from_f64(value: f64) -> Self {
         bf16::from_f64(value)
     }
@@ -278,5 +307,47 @@ mod tests {
             assert_eq!(DType::from_name(dtype.name()), Some(dtype));
         }
         assert_eq!(DType::from_name("f8"), None);
+    }
+
+    /// `select` copies the two bit patterns exactly (NaN payloads, -0,
+    /// subnormals) for every spike byte, at lengths around the vector
+    /// width, and writes nothing past the shorter slice.
+    fn select_copies_patterns<V: VoltageElement>(patterns: &[V]) {
+        let bits = |v: V| v.to_bits_u64();
+        let spikes: Vec<u8> = (0..67u32)
+            .map(|i| [0, 1, 0x80, 0xFF, 0][i as usize % 5])
+            .collect();
+        for &rest in patterns {
+            for &thresh in patterns {
+                for len in [0, 1, 15, 16, 17, 33, 66] {
+                    let mut out = vec![patterns[0]; 67];
+                    V::select(&spikes[..len], &mut out, rest, thresh);
+                    for (i, &v) in out.iter().enumerate() {
+                        let expected = if i >= len {
+                            patterns[0]
+                        } else if spikes[i] != 0 {
+                            thresh
+                        } else {
+                            rest
+                        };
+                        assert_eq!(bits(v), bits(expected), "{rest:?} {thresh:?} {len} {i}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn select_copies_the_bit_patterns() {
+        select_copies_patterns(&[
+            f32::from_bits(0x7FC0_1234),
+            -0.0f32,
+            f32::from_bits(1),
+            -60.0,
+            f32::NEG_INFINITY,
+        ]);
+        select_copies_patterns(&[f64::from_bits(0xFFF8_0000_0000_0042), -0.0, 5e-324, -50.0]);
+        select_copies_patterns(&[f16::from_bits(0x7E01), f16::NEG_ZERO, f16::from_bits(1)]);
+        select_copies_patterns(&[bf16::from_bits(0xFFC1), bf16::NEG_ZERO, bf16::from_bits(1)]);
     }
 }
