@@ -556,7 +556,10 @@ impl PlanBuilder {
                     && all_aligned(args);
                 if chunks {
                     let groups = rows * count / width;
-                    (groups, blocks_for(groups.div_ceil(UNROLL), block, limits, kernel))
+                    (
+                        groups,
+                        blocks_for(groups.div_ceil(UNROLL), block, limits, kernel),
+                    )
                 } else {
                     (0, blocks_for(threads, block, limits, kernel))
                 }
