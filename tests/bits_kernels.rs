@@ -1760,19 +1760,8 @@ fn a_u8_override_test_blind_to_the_top_bit_is_caught() {
 fn fused_bit_steps_match_the_reference() {
     let modules = Modules::new();
     let mut rng = Rng::fresh("fused bits");
-    let entries: [(&str, Ty, SpikeTest); 9] = [
-        ("step_bits_f32", Ty::F32, Ty::positive),
-        ("step_bits_f64", Ty::F64, Ty::positive),
-        ("step_bits_f16", Ty::F16, Ty::positive),
-        ("step_bits_bf16", Ty::BF16, Ty::positive),
-        ("step_bits_override_u8", Ty::U8, Ty::nonzero),
-        ("step_bits_override_f32", Ty::F32, Ty::nonzero),
-        ("step_bits_override_f64", Ty::F64, Ty::nonzero),
-        ("step_bits_override_b16", Ty::F16, Ty::nonzero),
-        ("step_bits_override_b16", Ty::BF16, Ty::nonzero),
-    ];
     let mut launched = 0;
-    for (entry, ty, spike) in entries {
+    for &(entry, ty, spike) in BIT_STEPS {
         sweep(entry, |rows, count, grid, _| {
             // rows = T * batch: the state is the last `batch` rows
             let batch = [1, 1, rows, 1 + rng.below(rows)][rng.below(4)];
@@ -1829,7 +1818,343 @@ fn fused_bit_steps_match_the_reference() {
             launched += 1;
         });
     }
-    assert_eq!(launched, 9 * ROWS.len() * COUNTS.len() * GRIDS.len());
+    assert_eq!(
+        launched,
+        BIT_STEPS.len() * ROWS.len() * COUNTS.len() * GRIDS.len()
+    );
+}
+
+/// The fused bit steps with their element types and spike tests (b16 twice:
+/// f16 and bf16 bits).
+const BIT_STEPS: &[(&str, Ty, SpikeTest)] = &[
+    ("step_bits_f32", Ty::F32, Ty::positive),
+    ("step_bits_f64", Ty::F64, Ty::positive),
+    ("step_bits_f16", Ty::F16, Ty::positive),
+    ("step_bits_bf16", Ty::BF16, Ty::positive),
+    ("step_bits_override_u8", Ty::U8, Ty::nonzero),
+    ("step_bits_override_f32", Ty::F32, Ty::nonzero),
+    ("step_bits_override_f64", Ty::F64, Ty::nonzero),
+    ("step_bits_override_b16", Ty::F16, Ty::nonzero),
+    ("step_bits_override_b16", Ty::BF16, Ty::nonzero),
+];
+
+/// The CPU backend's fused bit step (`step_bits` for a threshold entry,
+/// `step_bits_override` else) over `values` (bits of `ty`) of `rows` rows
+/// of `count`: the words, the voltages (`vbytes` wide; none unless 2, 4 or
+/// 8) and the state of `state_rows` rows if given, all as bytes.
+fn cpu_bit_step(
+    threshold: bool,
+    ty: Ty,
+    values: &[u64],
+    (rows, count): (usize, usize),
+    (vbytes, rest, thresh): (usize, u64, u64),
+    state_rows: Option<usize>,
+) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    type Stepper<'s, T, V> = &'s dyn Fn(
+        &[T],
+        &mut Vec<u32>,
+        Option<StepVoltage<'_, Vec<V>, V>>,
+        Option<&mut Vec<u32>>,
+    ) -> exact_neuron::Result<()>;
+    fn run<T, V: VoltageBits>(
+        step: Stepper<'_, T, V>,
+        values: &[T],
+        words: usize,
+        volt: Option<(u64, u64)>,
+        state_words: Option<usize>,
+    ) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let mut out_words = vec![0xA7A7_A7A7; words];
+        let mut out = vec![V::of_bits(0); if volt.is_some() { values.len() } else { 0 }];
+        let mut state = state_words.map(|len| vec![0xA7A7_A7A7; len]);
+        let voltage = volt.map(|(rest, thresh)| StepVoltage {
+            out: &mut out,
+            rest: V::of_bits(rest),
+            thresh: V::of_bits(thresh),
+        });
+        step(values, &mut out_words, voltage, state.as_mut()).expect("the CPU step runs");
+        (
+            words_to_bytes(&out_words),
+            out.into_iter().flat_map(V::le_bytes).collect(),
+            words_to_bytes(&state.unwrap_or_default()),
+        )
+    }
+    let wpr = words_per_row(count);
+    let state_words = state_rows.map(|k| k * wpr);
+    macro_rules! typed {
+        ($t:ty, $of:expr, $method:ident) => {{
+            let values: Vec<$t> = values.iter().map(|&v| $of(v)).collect();
+            let volt = Some((rest, thresh));
+            match vbytes {
+                2 => run::<$t, f16>(
+                    &|v, w, volt, st| Cpu.$method(v, rows, count, w, volt, st),
+                    &values,
+                    rows * wpr,
+                    volt,
+                    state_words,
+                ),
+                4 => run::<$t, f32>(
+                    &|v, w, volt, st| Cpu.$method(v, rows, count, w, volt, st),
+                    &values,
+                    rows * wpr,
+                    volt,
+                    state_words,
+                ),
+                8 => run::<$t, f64>(
+                    &|v, w, volt, st| Cpu.$method(v, rows, count, w, volt, st),
+                    &values,
+                    rows * wpr,
+                    volt,
+                    state_words,
+                ),
+                _ => run::<$t, f32>(
+                    &|v, w, volt, st| Cpu.$method(v, rows, count, w, volt, st),
+                    &values,
+                    rows * wpr,
+                    None,
+                    state_words,
+                ),
+            }
+        }};
+    }
+    let f16_of = |v: u64| f16::from_bits(v as u16);
+    let bf16_of = |v: u64| bf16::from_bits(v as u16);
+    let f32_of = |v: u64| f32::from_bits(v as u32);
+    match (threshold, ty) {
+        (true, Ty::F32) => typed!(f32, f32_of, step_bits),
+        (true, Ty::F64) => typed!(f64, f64::from_bits, step_bits),
+        (true, Ty::F16) => typed!(f16, f16_of, step_bits),
+        (true, Ty::BF16) => typed!(bf16, bf16_of, step_bits),
+        (true, Ty::U8) => unreachable!("no threshold step takes u8"),
+        (false, Ty::U8) => typed!(u8, |v: u64| v as u8, step_bits_override),
+        (false, Ty::F32) => typed!(f32, f32_of, step_bits_override),
+        (false, Ty::F64) => typed!(f64, f64::from_bits, step_bits_override),
+        (false, Ty::F16) => typed!(f16, f16_of, step_bits_override),
+        (false, Ty::BF16) => typed!(bf16, bf16_of, step_bits_override),
+    }
+}
+
+/// One fused bit step's launch options: the voltage (`None`: a null
+/// address; else vbytes, where 3 names a buffer that must stay untouched)
+/// and the state (`None`: a null address; else last_row, clamped by the
+/// kernel to rows).
+#[derive(Clone, Copy, Debug)]
+struct BitStepCase {
+    vbytes: Option<usize>,
+    last_row: Option<usize>,
+}
+
+/// One launch of the fused bit step `entry` of `module` on fresh values of
+/// `ty` (half special values), every output poisoned, compared bit for bit
+/// with the CPU backend; `Err` names the first difference or launch error
+/// (a store outside the outputs panics in `Run::launch`).
+#[allow(clippy::too_many_arguments)]
+fn bit_step_case(
+    module: &Module,
+    (entry, ty): (&str, Ty),
+    (rows, count): (usize, usize),
+    grid: (u32, u32),
+    case: BitStepCase,
+    rng: &mut Rng,
+) -> Result<(), String> {
+    let n = rows * count;
+    let wpr = words_per_row(count);
+    let values = ty.draw(rng, n);
+    let (rest, thresh) = (rng.next(), rng.next());
+    let mut run = Run::new();
+    let input = run.buffer(&ty.to_bytes(&values), ty.size() * rng.below(4));
+    let words = run.poisoned(4 * rows * wpr);
+    let vbytes = case.vbytes.unwrap_or(0);
+    let volt = run.poisoned(vbytes.max(1) * n);
+    let state_rows = case.last_row.map(|last| rows - last.min(rows));
+    let state = run.poisoned(4 * wpr * state_rows.unwrap_or(0));
+    let mut args = u64s(&[
+        words.addr,
+        if case.vbytes.is_some() { volt.addr } else { 0 },
+        if case.last_row.is_some() {
+            state.addr
+        } else {
+            0
+        },
+        input.addr,
+        rows as u64,
+        count as u64,
+        case.last_row.unwrap_or(rng.below(rows + 2)) as u64,
+        if case.vbytes.is_some() {
+            vbytes
+        } else {
+            [2, 4, 8][rng.below(3)]
+        } as u64,
+    ]);
+    args.extend([ArgValue::B64(rest), ArgValue::B64(thresh)]);
+    run.launch(module, entry, grid, &args, &[&words, &volt, &state])
+        .map_err(|err| err.to_string())?;
+    let threshold = !entry.starts_with("step_bits_override");
+    let (want_words, want_volts, want_state) = cpu_bit_step(
+        threshold,
+        ty,
+        &values,
+        (rows, count),
+        (vbytes, rest, thresh),
+        state_rows,
+    );
+    let untouched = vec![POISON; volt.len];
+    let want_volts = if matches!(vbytes, 2 | 4 | 8) {
+        want_volts
+    } else {
+        untouched
+    };
+    for (name, got, want) in [
+        ("words", run.read(&words), want_words),
+        ("voltages", run.read(&volt), want_volts),
+        ("state", run.read(&state), want_state),
+    ] {
+        if let Some(i) = (0..want.len()).find(|&i| got[i] != want[i]) {
+            return Err(format!(
+                "{name} byte {i}: {:#x}, not {:#x}",
+                got[i], want[i]
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Shapes (rows, count) for the fused bit steps' tiles: those of the
+/// packing entries (`TILE_SHAPES`), plus counts of 1, 31, 32, 33, 64, 100,
+/// 256 and 257 over rows that make totals of words below, at and past
+/// multiples of 8, so that tiles straddle the state's first word.
+const BIT_STEP_SHAPES: &[(usize, usize)] = &[
+    (9, 1),
+    (17, 31),
+    (16, 32),
+    (5, 33),
+    (6, 64),
+    (4, 100),
+    (3, 256),
+    (2, 257),
+];
+
+/// The voltage choices the tile sweep cycles through: none (null), each
+/// width, and a width the kernel must ignore.
+const VOLTAGES: &[Option<usize>] = &[None, Some(2), Some(4), Some(8), Some(3)];
+
+/// Runs a fused bit step over `TILE_SHAPES` and `BIT_STEP_SHAPES` on
+/// `TILE_GRIDS`, cycling through the voltages and the state (null, last_row
+/// 0, in the middle, at rows and past it) so that each shape meets several.
+fn check_bit_step_tiles(src: &str, entry: &str, ty: Ty, what: &str) -> Result<(), String> {
+    let module = parse_module(src).map_err(|err| err.to_string())?;
+    let mut rng = Rng::fresh(&format!("{entry} {what}"));
+    let mut i = 0usize;
+    for &(rows, count) in TILE_SHAPES.iter().chain(BIT_STEP_SHAPES) {
+        for &grid in TILE_GRIDS {
+            let last_row = match (i / VOLTAGES.len()) % 5 {
+                0 => Some(1 + rng.below(rows.max(2) - 1).min(rows)),
+                1 => Some(0),
+                2 => None,
+                3 => Some(rows),
+                _ => Some(rows + 3),
+            };
+            let case = BitStepCase {
+                vbytes: VOLTAGES[i % VOLTAGES.len()],
+                last_row,
+            };
+            bit_step_case(&module, (entry, ty), (rows, count), grid, case, &mut rng).map_err(
+                |err| format!("{entry} rows {rows} count {count} grid {grid:?} {case:?}: {err}"),
+            )?;
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn fused_bit_step_tiles_match_the_cpu_backend() {
+    for &(entry, ty, _) in BIT_STEPS {
+        check_bit_step_tiles(src_of(entry), entry, ty, "tiles")
+            .unwrap_or_else(|err| panic!("{err}"));
+    }
+}
+
+#[test]
+fn wrong_bit_step_tiles_fail_the_comparison() {
+    // Broken copies of step_bits_f32 (the first entry of step_bits.ptx:
+    // `mutate` changes the first occurrence) must fail the tile sweep, by
+    // a wrong output, a race or a store outside the outputs: the tile's
+    // words stored one word on, the state stored from the word before
+    // first or by lanes 8..31, the voltages of word u + 1 half a word
+    // after word u's, word 3's spikes kept as bit 4 (straight path), the
+    // straight path taken by a tile with a partial word, Part 2 (the tail)
+    // storing no word, and the word-by-word path storing voltages past a
+    // row's end.
+    let src = src_of("step_bits_f32");
+    let broken = [
+        (
+            "words stored one word on",
+            mutate(
+                src,
+                "@%keep st.global.cs.u32 [%a], %mine;",
+                "@%keep st.global.cs.u32 [%a+4], %mine;",
+            ),
+        ),
+        (
+            "the state from the word before first",
+            mutate(
+                src,
+                "setp.ge.u64         %q, %a, %first;",
+                "sub.u64 %remb, %first, 1;\n    setp.ge.u64 %q, %a, %remb;",
+            ),
+        ),
+        (
+            "the state stored by every lane",
+            mutate(src, "@!%keep setp.ne.u64     %q, %a, %a;", ""),
+        ),
+        (
+            "voltages 16 elements apart",
+            mutate(
+                src,
+                "mov.u64             %vstep, 32;",
+                "mov.u64             %vstep, 16;",
+            ),
+        ),
+        (
+            "word 3's spikes as bit 4",
+            mutate(
+                src,
+                "@%bit or.b32            %mybits, %mybits, 8;",
+                "@%bit or.b32            %mybits, %mybits, 16;",
+            ),
+        ),
+        (
+            "straight path for a partial last word",
+            mutate(
+                src,
+                "setp.lt.u64         %slow, %remb, 1024;",
+                "setp.lt.u64         %slow, %remb, 993;",
+            ),
+        ),
+        (
+            "the tail's words not stored",
+            mutate(src, "@%lead st.global.u32    [%a], %word;", ""),
+        ),
+        (
+            "voltages past a row's end",
+            mutate(
+                src,
+                "selp.b32            %t32, %vshift, 0, %in_row;",
+                "mov.b32             %t32, %vshift;",
+            ),
+        ),
+    ];
+    for (what, src) in broken {
+        parsed(&src); // a copy the interpreter rejects would prove nothing
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_bit_step_tiles(&src, "step_bits_f32", Ty::F32, what)
+        }));
+        match caught {
+            Ok(Ok(())) => panic!("{what}: the broken kernel passed"),
+            Ok(Err(err)) => eprintln!("{what}: caught: {err}"),
+            Err(_) => eprintln!("{what}: caught by a panic"),
+        }
+    }
 }
 
 #[test]

@@ -942,6 +942,29 @@ fn unknown_instructions_are_rejected() {
 }
 
 #[test]
+fn maxnreg_is_taken_and_checked() {
+    // `.maxnreg N` between an entry's parameters and its body: 1 to 255
+    // runs as if absent; 0, 256 or a missing count is a parse error.
+    let body = "    mov.u64 %v, 7;\n    st.global.u64 [%out], %v;";
+    let plain = kernel("    .reg .b64 %v;", body);
+    let with = |n: &str| plain.replacen(")\n{", &format!(")\n.maxnreg {n}\n{{"), 1);
+    for n in ["1", "40", "255"] {
+        let src = with(n);
+        assert!(src.contains(".maxnreg"), "{src}");
+        let out = execute(&src, 1, 1, &[], 8).unwrap_or_else(|err| panic!("{err}\n{src}"));
+        assert_eq!(words(&out), [7], ".maxnreg {n}");
+    }
+    for n in ["0", "256", ""] {
+        let src = with(n);
+        let err = parse_module(&src).expect_err(&src).to_string();
+        assert!(
+            err.contains("maxnreg") || err.contains("expected a number"),
+            ".maxnreg {n:?}: {err}"
+        );
+    }
+}
+
+#[test]
 fn unknown_modifiers_are_rejected() {
     for (body, modifier) in [
         ("    mov.u32 %r, 0;\n    add.sat.s32 %r, %r, 1;", ".sat"),

@@ -297,6 +297,17 @@ impl Parser<'_> {
                 self.expect_punct(',')?;
             }
         }
+        // `.maxnreg N`: the most registers ptxas may give a thread of this
+        // entry (a performance directive; it changes nothing here). Taken
+        // and checked so that a kernel holding its register count to an
+        // occupancy target still runs in the interpreter.
+        if matches!(self.peek(), Some(Tok::Dot(word)) if word == "maxnreg") {
+            self.at += 1;
+            let n = self.number()?;
+            if !(1..=255).contains(&n) {
+                return self.error(format!("`.maxnreg {n}`: not 1 to 255 registers"));
+            }
+        }
 
         self.expect_punct('{')?;
         let mut regs: Vec<RegDecl> = Vec::new();
