@@ -8,6 +8,7 @@
 //! that is not whole warps) must trap.
 
 use exact_neuron_support::ptx;
+use exact_neuron_support::unrolled::counts_around_4s;
 
 use exact_neuron::device::StepVoltage;
 use exact_neuron::kernel::{Kernel, Op, SpikeRule};
@@ -745,19 +746,12 @@ fn voltage_and_unpack_bits_match_the_reference() {
 /// single thread, one block of 128 and 3 blocks of 96.
 const CHUNK_GRIDS: &[(u32, u32)] = &[(1, 1), (1, 128), (3, 96)];
 
-/// Chunk counts G for a grid of S threads. Part 1's unrolled loop takes
-/// chunks c, c + S, c + 2S, c + 3S while c + 3S < G and its single loop the
-/// rest, so G = 4S + r for r at and around 0, S, 2S, 3S and 4S - 1 (every
-/// thread left 0 to 3 chunks for the single loop, or a few threads one
-/// more), and G below S (idle threads).
+/// Chunk counts G for a grid of S threads: every class of Part 1's
+/// unrolled and single loops (`counts_around_4s`), and G below S (idle
+/// threads).
 fn chunk_counts(threads: usize) -> Vec<usize> {
-    let s = threads;
-    let mut counts: Vec<usize> = [0, 1, s - 1, s, s + 1, 2 * s - 1, 2 * s]
-        .into_iter()
-        .chain([2 * s + 1, 3 * s - 1, 3 * s, 3 * s + 1, 4 * s - 1])
-        .map(|r| 4 * s + r)
-        .collect();
-    counts.push(s.div_ceil(2));
+    let mut counts = counts_around_4s(threads);
+    counts.push(threads.div_ceil(2));
     counts.sort_unstable();
     counts.dedup();
     counts

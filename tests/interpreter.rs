@@ -17,6 +17,7 @@ use exact_neuron::{
 };
 use exact_neuron_support::golden::{load_cases, replay};
 use exact_neuron_support::random::{RandomValue, Rng};
+use exact_neuron_support::unrolled::counts_around_4s;
 use ptx::device::{poison_bits, Layout, PtxDevice};
 use ptx::exec::{launch, launch_plan, ExecOptions, LaunchStats};
 use ptx::memory::Memory;
@@ -382,23 +383,6 @@ fn bool_overrides_run_on_the_u8_entry() {
     }
 }
 
-/// Group counts for a grid of `threads` threads (S): the unrolled loop takes
-/// groups k, k + S, k + 2S and k + 3S while k + 3S < groups, and the single
-/// loop the rest, so every remainder class of groups modulo 4S around its
-/// boundaries (0, 1, S - 1, S, S + 1, ..., 4S - 1), above 4S so that the plan
-/// launches the whole grid.
-fn group_counts_around_4s(threads: usize) -> Vec<usize> {
-    let s = threads;
-    let mut counts: Vec<usize> = [0, 1, s - 1, s, s + 1, 2 * s - 1, 2 * s]
-        .into_iter()
-        .chain([2 * s + 1, 3 * s - 1, 3 * s, 3 * s + 1, 4 * s - 1])
-        .map(|r| 4 * s + r)
-        .collect();
-    counts.sort_unstable();
-    counts.dedup();
-    counts
-}
-
 /// The vector loops stride by the grid: on grids of one thread, one block
 /// and three blocks of 96 threads, at group counts of every remainder class
 /// modulo 4S (so the unrolled loop stops with 0 to 3 groups left for each
@@ -420,7 +404,7 @@ fn strided_vector_loops_cover_every_remainder_of_the_grid() {
         let width = kernel.group_width();
         let base = PtxDevice::new();
         for (grid_name, threads, grid) in grids {
-            for groups in group_counts_around_4s(threads) {
+            for groups in counts_around_4s(threads) {
                 // aligned with no tail, aligned with a tail of W - 1, and
                 // every buffer 3 elements in (a head, then the groups)
                 for (layout_name, layout, tail) in [

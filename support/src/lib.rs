@@ -10,3 +10,4 @@ pub mod hostile;
 pub mod ptx;
 pub mod random;
 pub mod skip;
+pub mod unrolled;
