@@ -29,7 +29,8 @@
 # files, each under 16 MiB: system.txt, tests.log, golden.log, bench.log,
 # bench.json, python.log, sanitizer.log and summary.txt, which it prints last (a line
 # per step: status, seconds, name; then the benchmark's rows at 2^26
-# elements and above, and the graph-replayed steps). Exits nonzero when a
+# elements and above, its ratios, each entry's grid, and the
+# graph-replayed steps). Exits nonzero when a
 # step failed or timed out.
 
 set -u
@@ -386,16 +387,28 @@ json_field='
     echo
     if [ -s "$out/bench.json" ]; then
         echo "bench rows at 2^26 elements and above (bench.json):"
-        printf '%-10s %-6s %12s %14s %9s %10s\n' op dtype elements median_s GB/s '% of copy'
+        printf '%-16s %-6s %12s %14s %9s %10s\n' op dtype elements median_s GB/s '% of copy'
         awk "$json_field"'
             /"elements":/ && field("elements") + 0 >= 67108864 {
-                printf "%-10s %-6s %12s %14.6g %9.1f %10.1f\n", field("op"), field("dtype"),
+                printf "%-16s %-6s %12s %14.6g %9.1f %10.1f\n", field("op"), field("dtype"),
                     field("elements"), field("median_s"), field("gbps"), field("pct_of_copy")
                 rows++
             }
             END { if (!rows) print "(none: no size of 2^26 or more was measured)" }' "$out/bench.json"
+        echo
+        echo "bench ratios, same run (speed-up of the first named; bench.json):"
+        awk "$json_field"'
+            /"ratio":/ {
+                printf "%-24s %-6s %12s %8.2f\n", field("ratio"), field("dtype"),
+                    field("ratio_elements"), field("speedup")
+            }' "$out/bench.json"
     else
         echo "bench: no bench.json (see bench.log)"
+    fi
+    if grep -q '^grid: ' "$out/tests.log" 2>/dev/null; then
+        echo
+        echo "grid per entry (tests.log, every_entry_grid_is_two_waves_of_its_own_occupancy):"
+        grep '^grid: ' "$out/tests.log" | cut -c1-200
     fi
     if [ -s "$graph_json" ]; then
         echo
