@@ -21,6 +21,9 @@ use crate::error::Result;
 use crate::neuron::ExactNeuron;
 use crate::params::NeuronParams;
 
+#[cfg(target_arch = "x86_64")]
+mod positive_words;
+
 /// The CPU as a kernel device.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cpu;
@@ -450,6 +453,13 @@ impl KernelDevice for Cpu {
         words: &mut Vec<u32>,
     ) -> Result<()> {
         check_bits_len("inputs", rows, count, inputs.len(), words.len())?;
+        // f32 has a word former of its own on x86-64 (masks straight from
+        // 32-bit compares); it needs the inputs as their bit patterns.
+        #[cfg(target_arch = "x86_64")]
+        if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
+            positive_words::pack_rows(bytemuck::cast_slice(inputs), count, words);
+            return Ok(());
+        }
         pack_rows::<T, u8>(inputs, count, words, None, T::is_positive);
         Ok(())
     }
@@ -626,6 +636,136 @@ mod tests {
             assert_eq!(out, reference(&halves, f16::is_nonzero));
             stream::write_spikes(&brains, &mut out, &bf16::is_positive);
             assert_eq!(out, reference(&brains, bf16::is_positive));
+        }
+    }
+
+    /// Words whose bit `j` is `test(inputs[32 * w + j])`, padding bits 0:
+    /// the definition, element by element.
+    fn reference_words<T: Copy>(inputs: &[T], count: usize, test: impl Fn(T) -> bool) -> Vec<u32> {
+        let mut words = Vec::new();
+        for row in inputs.chunks_exact(count) {
+            for word in row.chunks(32) {
+                let bits = word.iter().enumerate();
+                words.push(bits.fold(0, |w, (j, &x)| w | u32::from(test(x)) << j));
+            }
+        }
+        words
+    }
+
+    /// f32 edge patterns around every boundary of `x > 0` (zeros, the
+    /// smallest subnormals, the largest finite, infinities, NaN payloads of
+    /// both signs), then random patterns from a printed seed.
+    #[cfg(target_arch = "x86_64")]
+    fn f32_bits_with_edges(len: usize) -> Vec<u32> {
+        let edges = [
+            0x0000_0000u32,
+            0x0000_0001,
+            0x0000_0002,
+            0x007F_FFFF,
+            0x0080_0000,
+            0x3F80_0000,
+            0x7F7F_FFFF,
+            0x7F80_0000,
+            0x7F80_0001,
+            0x7FC0_0000,
+            0x7FFF_FFFF,
+            0x8000_0000,
+            0x8000_0001,
+            0x807F_FFFF,
+            0xBF80_0000,
+            0xFF7F_FFFF,
+            0xFF80_0000,
+            0xFF80_0001,
+            0xFFC0_0000,
+            0xFFFF_FFFF,
+        ];
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            | 1;
+        println!("f32 word former seed: {seed:#x}");
+        let mut state = seed;
+        // Edges first, shifted by one more each word, so that within
+        // `edges.len()` words each edge lands on every lane of a word (33 is
+        // coprime to 20), then random bits with edges among them.
+        (0..len)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                if i < edges.len() * 32 {
+                    edges[(i + i / 32) % edges.len()]
+                } else if i % 5 == 0 {
+                    edges[(state % edges.len() as u64) as usize]
+                } else {
+                    state as u32
+                }
+            })
+            .collect()
+    }
+
+    /// A safe f32 word former: the inputs' bit patterns into words.
+    #[cfg(target_arch = "x86_64")]
+    type WordFormer = fn(&[u32], &mut [u32]);
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn f32_word_formers_match_the_element_loop_at_every_offset_and_length() {
+        let bits = f32_bits_with_edges(4096 + 64);
+        let floats: Vec<f32> = bits.iter().map(|&b| f32::from_bits(b)).collect();
+        let avx2 = std::is_x86_feature_detected!("avx2");
+        if !avx2 {
+            println!("AVX2 word former SKIPPED: this CPU has no AVX2");
+        }
+        let mut words = vec![0u32; bits.len() / 32 + 4];
+        for offset in 0..=32 {
+            for len in [0, 1, 31, 32, 33, 63, 64, 65, 96, 100, 4096] {
+                let x = &bits[offset..offset + len];
+                let expected = reference_words(
+                    &floats[offset..offset + len / 32 * 32],
+                    32,
+                    f32::is_positive,
+                );
+                let n = expected.len();
+                let formers: [(&str, WordFormer); 2] = [
+                    ("sse2", positive_words::pack_sse2),
+                    ("dispatch", positive_words::pack),
+                ];
+                for (name, former) in formers {
+                    words.fill(0xAAAA_AAAA);
+                    former(x, &mut words[..n + 1]);
+                    assert_eq!(&words[..n], &expected[..], "{name} {offset} {len}");
+                    // the word after the last whole one is untouched
+                    assert!(
+                        words[n..].iter().all(|&w| w == 0xAAAA_AAAA),
+                        "{name} {offset} {len}"
+                    );
+                }
+                if avx2 {
+                    words.fill(0xAAAA_AAAA);
+                    // SAFETY: the CPU has AVX2 (detected above).
+                    unsafe { positive_words::pack_avx2(x, &mut words[..n + 1]) };
+                    assert_eq!(&words[..n], &expected[..], "avx2 {offset} {len}");
+                    assert!(
+                        words[n..].iter().all(|&w| w == 0xAAAA_AAAA),
+                        "avx2 {offset} {len}"
+                    );
+                }
+            }
+        }
+        // Rows of every length around a word, whole words and partial ones,
+        // through the backend's entry point and against the generic packer.
+        for count in [1, 2, 31, 32, 33, 63, 64, 65, 95, 97, 100, 128, 130] {
+            let rows = (bits.len() / count).min(7);
+            let x = &floats[..rows * count];
+            let expected = reference_words(x, count, f32::is_positive);
+            let mut out = Cpu.alloc_words(expected.len()).unwrap();
+            out.fill(0xAAAA_AAAA);
+            Cpu.threshold_bits(x, rows, count, &mut out).unwrap();
+            assert_eq!(out, expected, "count {count}");
+            out.fill(0xAAAA_AAAA);
+            pack_rows::<f32, u8>(x, count, &mut out, None, f32::is_positive);
+            assert_eq!(out, expected, "generic, count {count}");
         }
     }
 
