@@ -1398,15 +1398,14 @@ mod tests {
         assert_eq!(plan.grid(), 1);
         // step_f32 takes the vector path when every buffer, the state at
         // element last, is aligned with the others after the head
-        let volt = VoltageTarget::of(0x3000, -60.0f32, -50.0);
-        let step = |state| {
+        let step = |volt_addr, state| {
             LaunchPlan::step_dyn(
                 SpikeRule::Threshold,
                 DType::F32,
                 1000,
                 0x1003,
                 0x200C,
-                Some(volt),
+                Some(VoltageTarget::of(volt_addr, -60.0f32, -50.0)),
                 Some((state, 750)),
                 LIMITS,
             )
@@ -1414,29 +1413,15 @@ mod tests {
         };
         // spikes and inputs align at element 13 (0x1010, 0x2040), the
         // voltages only at multiples of 4 (0x3034 at 13): never together
-        let plan = step(0x4001);
+        let plan = step(0x3000, 0x4001);
         assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
-        let volt = VoltageTarget::of(0x300C, -60.0f32, -50.0);
-        let step = |state| {
-            LaunchPlan::step_dyn(
-                SpikeRule::Threshold,
-                DType::F32,
-                1000,
-                0x1003,
-                0x200C,
-                Some(volt),
-                Some((state, 750)),
-                LIMITS,
-            )
-            .unwrap()
-        };
         // voltages at 0x3040 at element 13, and the state's element 13 -
         // 750 at 0x4001 + 13 - 750 = 0x3D20: all aligned at head 13
-        let plan = step(0x4001);
+        let plan = step(0x300C, 0x4001);
         assert_eq!((plan.head(), plan.vector_groups()), (13, 246));
         assert_eq!(plan.args()[9..], [ArgValue::U64(13), ArgValue::U64(246)]);
         // a state one byte off: never aligned with the rest
-        let plan = step(0x4002);
+        let plan = step(0x300C, 0x4002);
         assert_eq!((plan.head(), plan.vector_groups()), (0, 0));
         // the grid: one thread per unrolled iteration or scalar element
         assert_eq!(plan.grid(), 4);

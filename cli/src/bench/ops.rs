@@ -225,21 +225,28 @@ fn spike_byte(i: u64) -> u8 {
 const REST: f64 = -60.0;
 const THRESH: f64 = -50.0;
 
-/// Checks a voltage output of `V` made from the spike bytes `spike_byte`.
+/// Checks a voltage output of `V`: `thresh` where `spiked(i)`, else
+/// `rest`.
 fn check_voltage<D: BenchDevice, V: Sample>(
     device: &D,
     out: &AnyBuffer<D>,
     corrupt: Option<usize>,
     [rest, thresh]: [V; 2],
+    spiked: impl Fn(u64) -> bool,
 ) -> Result<(), String> {
     let out = out.typed::<V>("voltage buffer").map_err(text)?;
-    check_values(device, out, corrupt, |i| {
-        if spike_byte(i) != 0 {
-            thresh
-        } else {
-            rest
-        }
-    })
+    check_values(
+        device,
+        out,
+        corrupt,
+        |i| if spiked(i) { thresh } else { rest },
+    )
+}
+
+/// Whether the spike byte `spike_byte(i)`, which the voltage rows read, is
+/// set.
+fn byte_spiked(i: u64) -> bool {
+    spike_byte(i) != 0
 }
 
 /// Spike bytes from `n` values of `T` by `rule` (threshold or override).
@@ -290,7 +297,7 @@ fn voltage<D: BenchDevice, V: Sample>(
     })?;
     for (set, (_, out)) in sets.iter().enumerate() {
         let corrupt = corrupt_in(corrupt, set, sets.len());
-        check_voltage(device, out, corrupt, [rest, thresh])?;
+        check_voltage(device, out, corrupt, [rest, thresh], byte_spiked)?;
     }
     Ok(timing)
 }
@@ -340,7 +347,7 @@ fn voltage_bits<D: BenchDevice, V: Sample>(
     })?;
     for (set, (_, out)) in sets.iter().enumerate() {
         let corrupt = corrupt_in(corrupt, set, sets.len());
-        check_voltage(device, out, corrupt, [rest, thresh])?;
+        check_voltage(device, out, corrupt, [rest, thresh], byte_spiked)?;
     }
     Ok(timing)
 }
@@ -392,8 +399,7 @@ fn fused_step<D: BenchDevice, T: Sample>(
     for (index, set) in sets.iter().enumerate() {
         let corrupt = corrupt_in(corrupt, index, sets.len());
         check_values(device, &set.spikes, corrupt, |i| u8::from(spike(i)))?;
-        let out = set.out.typed::<f32>("voltage buffer").map_err(text)?;
-        check_values(device, out, None, |i| if spike(i) { thresh } else { rest })?;
+        check_voltage(device, &set.out, None, [rest, thresh], &spike)?;
         if let Some(state) = &set.state {
             let last = (total - n) as u64;
             check_values(device, state, None, |i| u8::from(spike(last + i)))?;
@@ -440,8 +446,7 @@ fn fused_step_bits<D: BenchDevice, T: Sample>(
     for (index, (_, words, out)) in sets.iter().enumerate() {
         let corrupt = corrupt_in(corrupt, index, sets.len());
         check_bits(device, words, n, corrupt, &spike)?;
-        let out = out.typed::<f32>("voltage buffer").map_err(text)?;
-        check_values(device, out, None, |i| if spike(i) { thresh } else { rest })?;
+        check_voltage(device, out, None, [rest, thresh], &spike)?;
     }
     Ok(timing)
 }
