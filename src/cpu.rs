@@ -205,43 +205,66 @@ fn pack_rows<T: Copy, V: Copy>(
     voltage: Option<(&mut [V], V, V)>,
     test: impl Fn(T) -> bool,
 ) {
+    let Some((volts, rest, thresh)) = voltage else {
+        let whole = |x: &[T], w: &mut [u32]| pack_words::<T, V>(x, w, None, &test);
+        pack_rows_with(inputs, count, words, whole, &test);
+        return;
+    };
     if count == 0 {
         return;
     }
     if count % 32 == 0 {
         // Rows of whole words lie end to end as one run of words.
-        pack_words(inputs, words, voltage, &test);
+        pack_words(inputs, words, Some((volts, rest, thresh)), &test);
         return;
     }
     let per_row = count.div_ceil(32);
     let full = count / 32 * 32;
-    match voltage {
-        None => {
-            for (row, out) in inputs
-                .chunks_exact(count)
-                .zip(words.chunks_exact_mut(per_row))
-            {
-                let (last, out) = out.split_last_mut().expect("a partial word per row");
-                pack_words::<T, V>(&row[..full], out, None, &test);
-                *last = pack_tail(&row[full..], &test).0;
-            }
+    for ((row, out), volts) in inputs
+        .chunks_exact(count)
+        .zip(words.chunks_exact_mut(per_row))
+        .zip(volts.chunks_exact_mut(count))
+    {
+        let (last, out) = out.split_last_mut().expect("a partial word per row");
+        let (volts, tail_volts) = volts.split_at_mut(full);
+        pack_words(&row[..full], out, Some((volts, rest, thresh)), &test);
+        let (word, bytes) = pack_tail(&row[full..], &test);
+        *last = word;
+        for (volt, &byte) in tail_volts.iter_mut().zip(&bytes) {
+            *volt = if byte != 0 { thresh } else { rest };
         }
-        Some((volts, rest, thresh)) => {
-            for ((row, out), volts) in inputs
-                .chunks_exact(count)
-                .zip(words.chunks_exact_mut(per_row))
-                .zip(volts.chunks_exact_mut(count))
-            {
-                let (last, out) = out.split_last_mut().expect("a partial word per row");
-                let (volts, tail_volts) = volts.split_at_mut(full);
-                pack_words(&row[..full], out, Some((volts, rest, thresh)), &test);
-                let (word, bytes) = pack_tail(&row[full..], &test);
-                *last = word;
-                for (volt, &byte) in tail_volts.iter_mut().zip(&bytes) {
-                    *volt = if byte != 0 { thresh } else { rest };
-                }
-            }
-        }
+    }
+}
+
+/// Packs `rows` rows of `count` inputs into words, without voltages: the
+/// whole words of each row (all of them, as one run, when `count` is a
+/// multiple of 32) by `whole`, which sets word `w` from inputs `32 w ..
+/// 32 w + 32` of the slices it is given, and each row's partial last word
+/// by `test` (padding bits 0). The lengths are checked by the caller.
+fn pack_rows_with<T: Copy>(
+    inputs: &[T],
+    count: usize,
+    words: &mut [u32],
+    whole: impl Fn(&[T], &mut [u32]),
+    test: &impl Fn(T) -> bool,
+) {
+    if count == 0 {
+        return;
+    }
+    if count % 32 == 0 {
+        // Rows of whole words lie end to end as one run of words.
+        whole(inputs, words);
+        return;
+    }
+    let per_row = count.div_ceil(32);
+    let full = count / 32 * 32;
+    for (row, out) in inputs
+        .chunks_exact(count)
+        .zip(words.chunks_exact_mut(per_row))
+    {
+        let (last, out) = out.split_last_mut().expect("a partial word per row");
+        whole(&row[..full], out);
+        *last = pack_tail(&row[full..], test).0;
     }
 }
 

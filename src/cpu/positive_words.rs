@@ -95,23 +95,6 @@ pub(super) unsafe fn pack_avx2(bits: &[u32], words: &mut [u32]) {
 /// inputs' bit patterns: whole words through [`pack`], each row's partial
 /// last word (padding bits 0) through the generic tail.
 pub(super) fn pack_rows(bits: &[u32], count: usize, words: &mut [u32]) {
-    if count == 0 {
-        return;
-    }
-    if count % 32 == 0 {
-        // Rows of whole words lie end to end as one run of words.
-        pack(bits, words);
-        return;
-    }
-    let per_row = count.div_ceil(32);
-    let full = count / 32 * 32;
     let test = |bits: u32| f32::from_bits(bits).is_positive();
-    for (row, out) in bits
-        .chunks_exact(count)
-        .zip(words.chunks_exact_mut(per_row))
-    {
-        let (last, out) = out.split_last_mut().expect("a partial word per row");
-        pack(&row[..full], out);
-        *last = super::pack_tail(&row[full..], &test).0;
-    }
+    super::pack_rows_with(bits, count, words, pack, &test);
 }
