@@ -27,7 +27,6 @@ mod registry;
 use std::ffi::c_void;
 use std::sync::Arc;
 
-use cudarc::driver::sys::CUdevice_attribute;
 use cudarc::driver::{CudaSlice, CudaStream, DevicePtr, DevicePtrMut};
 
 pub use probe::{default_stream, probe};
@@ -39,7 +38,7 @@ use crate::device::{
 use crate::dtype::{DType, Element, OverrideValue, ThresholdInput, VoltageElement};
 use crate::dynamic::DynInput;
 use crate::error::{Error, Result};
-use crate::kernel::{Kernel, SpikeRule};
+use crate::kernel::SpikeRule;
 use crate::launch::{ArgValue, GridLimits, LaunchPlan, VoltageTarget, MAX_ARGS};
 use crate::neuron::ExactNeuron;
 use crate::pair_launch::PairLaunch;
@@ -68,24 +67,9 @@ impl Cuda {
     /// The device for `stream`. Loads the kernel modules into the stream's
     /// context unless a live device on that context has already.
     pub fn new(stream: Arc<CudaStream>) -> Result<Cuda> {
-        let context = stream.context();
-        let multiprocessors =
-            context.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
-        let kernels = registry::kernels_for(context)?;
-        // Each entry's grid is two waves of the blocks that entry keeps
-        // resident (the grid strides over the rest). Queried once per
-        // device, so no launch pays for it.
-        let mut resident = [0u32; Kernel::ALL.len()];
-        for kernel in Kernel::ALL {
-            resident[kernel.index()] =
-                kernels.resident_blocks(kernel, crate::launch::BLOCK_THREADS)?;
-        }
+        let kernels = registry::kernels_for(stream.context())?;
         Ok(Cuda {
-            limits: GridLimits::per_entry(
-                u32::try_from(multiprocessors).unwrap_or(1),
-                2,
-                |kernel| resident[kernel.index()],
-            ),
+            limits: kernels.grid_limits(),
             stream,
             kernels,
         })

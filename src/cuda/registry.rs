@@ -2,16 +2,20 @@
 
 use std::sync::{Arc, Mutex, Weak};
 
+use cudarc::driver::sys::CUdevice_attribute;
 use cudarc::driver::{CudaContext, CudaFunction, CudaModule};
 use cudarc::nvrtc::Ptx;
 
 use crate::error::Result;
 use crate::kernel::{Kernel, Op};
+use crate::launch::{GridLimits, BLOCK_THREADS};
 
 /// The three modules of one context and a handle to every entry in them.
 pub(crate) struct KernelSet {
     context: Arc<CudaContext>,
     functions: Vec<CudaFunction>,
+    // Each entry's grid on this context's device.
+    limits: GridLimits,
     // Keeps the modules loaded while any handle is in use.
     _modules: Vec<Arc<CudaModule>>,
 }
@@ -31,20 +35,36 @@ impl KernelSet {
             // is its handle.
             functions.push(modules[kernel.op().index()].load_function(kernel.name())?);
         }
+        // Each entry's grid is two waves of the blocks of BLOCK_THREADS
+        // threads that the entry keeps resident on one multiprocessor, by
+        // the driver's occupancy query (its registers per thread decide
+        // it: the kernels use no shared memory); the grid strides over the
+        // rest. Queried once per context, with the modules.
+        let multiprocessors =
+            context.attribute(CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
+        let mut resident = Vec::with_capacity(functions.len());
+        for function in &functions {
+            resident.push(function.occupancy_max_active_blocks_per_multiprocessor(
+                BLOCK_THREADS,
+                0,
+                None,
+            )?);
+        }
+        let limits =
+            GridLimits::per_entry(u32::try_from(multiprocessors).unwrap_or(1), 2, |kernel| {
+                resident[kernel.index()]
+            });
         Ok(KernelSet {
             context: context.clone(),
             functions,
+            limits,
             _modules: modules,
         })
     }
 
-    /// The blocks of `block` threads that `kernel` keeps resident on one
-    /// multiprocessor, by the driver's occupancy query (its registers per
-    /// thread decide it: the kernels use no shared memory).
-    pub(crate) fn resident_blocks(&self, kernel: Kernel, block: u32) -> Result<u32> {
-        Ok(self
-            .function(kernel)
-            .occupancy_max_active_blocks_per_multiprocessor(block, 0, None)?)
+    /// Each entry's grid limits on this context's device.
+    pub(crate) fn grid_limits(&self) -> GridLimits {
+        self.limits
     }
 
     /// The loaded entry.
