@@ -4,7 +4,7 @@
 
 use exact_neuron::{Element, KernelDevice};
 
-use super::rotation::{make_sets, time_rotating, TimingPlan};
+use super::rotation::TimingPlan;
 use super::timing::Timing;
 
 /// A device the bench times kernels on (`cpu.rs`, `cuda.rs`).
@@ -24,10 +24,6 @@ pub trait BenchDevice: KernelDevice {
     /// The seconds that `k` calls of `f` take, by this device's clock.
     fn time(&self, k: u64, f: &mut dyn FnMut() -> Result<(), String>) -> Result<f64, String>;
 
-    /// Copies `src` into `dst` (same length), the plain copy that the
-    /// kernels are compared with.
-    fn copy(&self, src: &Self::Buffer<u8>, dst: &mut Self::Buffer<u8>) -> Result<(), String>;
-
     /// Captures `calls` calls of `f` into one CUDA graph and times its
     /// replays (warm-up replays first): the timing per call, replay time /
     /// `calls`. Only a CUDA device has graphs; the CPU says so.
@@ -38,19 +34,10 @@ pub trait BenchDevice: KernelDevice {
         f: &mut dyn FnMut() -> Result<(), String>,
     ) -> Result<Timing, String>;
 
-    /// Times the plain copy of `bytes` bytes as `plan` says: rotated over
-    /// the same number of buffer sets as the row it is compared with, and
-    /// captured in a graph when the row is.
-    fn time_copy(&self, bytes: usize, plan: TimingPlan) -> Result<Timing, String>
-    where
-        Self: Sized,
-    {
-        let mut sets = make_sets(plan.sets, || {
-            Ok((
-                self.filled(bytes, |i| super::data::mix(i) as u8)?,
-                self.filled(bytes, |_| 0u8)?,
-            ))
-        })?;
-        time_rotating(self, plan, &mut sets, |(src, dst)| self.copy(src, dst))
-    }
+    /// Times the plain copy of `bytes` bytes (from one buffer filled with
+    /// `data::mix` into another), the copy that the kernels are compared
+    /// with, as `plan` says: rotated over the same number of buffer sets
+    /// as the row it is compared with, and captured in a graph when the
+    /// row is.
+    fn time_copy(&self, bytes: usize, plan: TimingPlan) -> Result<Timing, String>;
 }

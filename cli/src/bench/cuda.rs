@@ -11,6 +11,8 @@ use exact_neuron::cudarc::driver::{CudaSlice, CudaStream, DriverError};
 use exact_neuron::{Cuda, Element, KernelDevice};
 
 use super::backend::BenchDevice;
+use super::data::mix;
+use super::rotation::{make_sets, time_rotating, TimingPlan};
 use super::timing::{measure, per_call, Timing};
 
 /// Elements of host data staged when filling a device buffer: the data's
@@ -91,8 +93,17 @@ impl BenchDevice for Cuda {
         Ok(f64::from(ms) / 1e3)
     }
 
-    fn copy(&self, src: &CudaSlice<u8>, dst: &mut CudaSlice<u8>) -> Result<(), String> {
-        self.stream().memcpy_dtod(src, dst).map_err(text)
+    /// `memcpy_dtod` on the bench stream.
+    fn time_copy(&self, bytes: usize, plan: TimingPlan) -> Result<Timing, String> {
+        let mut sets = make_sets(plan.sets, || {
+            Ok((
+                self.filled(bytes, |i| mix(i) as u8)?,
+                self.filled(bytes, |_| 0u8)?,
+            ))
+        })?;
+        time_rotating(self, plan, &mut sets, |(src, dst)| {
+            self.stream().memcpy_dtod(src, dst).map_err(text)
+        })
     }
 
     /// Relaxed capture mode: the calls only queue launches and copies on
